@@ -1,0 +1,129 @@
+"""A small, strict parser for the subset of EDTF that casd uses.
+
+Accepted (Library of Congress EDTF / ISO 8601-2):
+
+* level 0: ``2015``, ``2015-07``, ``2015-07-16`` and intervals ``2014-10/2014-12``;
+* level 1: a qualifier after a date, ``?`` (uncertain, e.g. inferred), ``~``
+  (approximate, the text itself is vague) or ``%`` (both); unspecified trailing
+  digits ``201X``, ``2015-XX``, ``2015-07-XX``; open (``..``) and unknown (empty)
+  interval ends;
+* level 2, one form: an unspecified year with a known month or day, ``XXXX-08-22``.
+
+:func:`parse` returns the strict earliest and latest possible days (never the
+"fuzzy" widening that ``~`` invites; ``None`` where an end is open or unknown, or
+the year unspecified) and the precision. It raises :class:`EDTFError` with a
+reason otherwise.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date
+
+#: precision values and their meaning (for the codebook)
+PRECISIONS = {
+    "day": "A single day.",
+    "month": "A month; the day is not given.",
+    "year": "A year; month and day are not given.",
+    "decade": "A decade (e.g. 201X).",
+    "day-unknown-year": "Month and day are known, the year is not (XXXX-MM-DD).",
+    "month-unknown-year": "The month is known, the year is not (XXXX-MM).",
+    "interval": "An interval between two dates (see start and end).",
+}
+
+_DATE = re.compile(
+    r"(?P<year>\d{4}|\d{3}X|\d{2}XX|XXXX)"
+    r"(?:-(?P<month>\d{2}|XX)(?:-(?P<day>\d{2}|XX))?)?"
+    r"(?P<qual>[?~%])?"
+)
+
+
+class EDTFError(ValueError):
+    """Not a date of the supported EDTF subset."""
+
+
+@dataclass(frozen=True)
+class EDTF:
+    """A parsed EDTF value."""
+
+    text: str
+    start: date | None
+    end: date | None
+    precision: str
+    uncertain: bool
+    approximate: bool
+
+
+def _single(text: str) -> EDTF:
+    m = _DATE.fullmatch(text)
+    if not m:
+        raise EDTFError(f"{text!r} is not an EDTF date (YYYY, YYYY-MM, YYYY-MM-DD, optional ? ~ %)")
+    year, month, day, qual = m["year"], m["month"], m["day"], m["qual"] or ""
+    if day is not None and day != "XX" and month == "XX":
+        raise EDTFError(f"{text!r}: a known day needs a known month")
+    if "X" in year and year != "XXXX" and (month or day):
+        raise EDTFError(f"{text!r}: a partly unspecified year cannot carry a month or day")
+    if month and month != "XX" and not 1 <= int(month) <= 12:
+        raise EDTFError(f"{text!r}: month {month} is not 01-12")
+    if day and day != "XX":
+        longest = 29 if year == "XXXX" and month == "02" else calendar.monthrange(2000 if "X" in year else int(year), int(month))[1]
+        if not 1 <= int(day) <= longest:
+            raise EDTFError(f"{text!r}: day {day} does not exist in that month")
+    uncertain, approximate = qual in "?%" and qual != "", qual in "~%" and qual != ""
+    if year == "XXXX":
+        precision = "day-unknown-year" if day and day != "XX" else "month-unknown-year" if month and month != "XX" else "year"
+        if precision == "year":
+            raise EDTFError(f"{text!r}: a fully unspecified date says nothing; leave the field out")
+        return EDTF(text, None, None, precision, uncertain, approximate)
+    if "X" in year:
+        width = 10 ** year.count("X")
+        lo = int(year.replace("X", "0"))
+        return EDTF(text, date(max(lo, 1), 1, 1), date(lo + width - 1, 12, 31), "decade" if width == 10 else "year", uncertain, approximate)
+    y = int(year)
+    if y == 0:
+        raise EDTFError(f"{text!r}: year 0000 is outside Python's calendar")
+    if month is None or month == "XX":
+        return EDTF(text, date(y, 1, 1), date(y, 12, 31), "year" if month is None else "month", uncertain, approximate)
+    mo = int(month)
+    last = calendar.monthrange(y, mo)[1]
+    if day is None or day == "XX":
+        return EDTF(text, date(y, mo, 1), date(y, mo, last), "month" if day is None else "day", uncertain, approximate)
+    d = date(y, mo, int(day))
+    return EDTF(text, d, d, "day", uncertain, approximate)
+
+
+def parse(text: str) -> EDTF:
+    """Parse an EDTF string of the supported subset."""
+    if not isinstance(text, str) or text != text.strip() or not text:
+        raise EDTFError(f"{text!r} is not an EDTF string")
+    if "/" not in text:
+        return _single(text)
+    left, _, right = text.partition("/")
+    if "/" in right:
+        raise EDTFError(f"{text!r}: an interval has exactly one '/'")
+    ends = []
+    for part in (left, right):
+        if part in ("", ".."):
+            ends.append(None)
+            continue
+        single = _single(part)
+        if single.start is None:
+            raise EDTFError(f"{text!r}: an interval end needs a known year")
+        ends.append(single)
+    if ends[0] is None and ends[1] is None:
+        raise EDTFError(f"{text!r}: an interval needs at least one known end")
+    start = ends[0].start if ends[0] else None
+    end = ends[1].end if ends[1] else None
+    if start and end and start > end:
+        raise EDTFError(f"{text!r}: the interval ends before it starts")
+    uncertain = any(e.uncertain for e in ends if e)
+    approximate = any(e.approximate for e in ends if e)
+    return EDTF(text, start, end, "interval", uncertain, approximate)
+
+
+def check(text: str) -> str:
+    """Pydantic validator: the text unchanged if it parses, else a ValueError."""
+    parse(text)
+    return text

@@ -1,0 +1,109 @@
+"""Quote anchoring: find an evidence quote in its seed text and return exact offsets.
+
+Matching is done on a normalised copy of both texts, with a map back to the
+original code points:
+
+* every run of white space (spaces, tabs, line breaks, no-break spaces U+00A0 and
+  other Unicode spaces) counts as one space;
+* typographic quotes count as straight ones: ‘ ’ ‚ ′ as ``'`` and “ ” „ ″ as ``"``.
+
+Nothing else is normalised (case, dashes and ellipses must match). Offsets are
+Unicode code points, end exclusive (a W3C TextPositionSelector), and the exported
+quote is always ``text[start:end]`` of the original seed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_SPACE = re.compile(r"\s+")
+_QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "′": "'", "“": '"', "”": '"', "„": '"', "″": '"'})
+
+
+def normalise(text: str) -> str:
+    """The normalised form used for matching (see module docstring)."""
+    return _SPACE.sub(" ", text.translate(_QUOTES))
+
+
+@dataclass(frozen=True)
+class Anchor:
+    start: int
+    end: int
+
+
+class AnchorError(Exception):
+    def __init__(self, code: str, **params):
+        self.code = code
+        self.params = params
+
+
+class SeedText:
+    """A seed's text, with its normalised copy and the map back to original offsets."""
+
+    def __init__(self, text: str):
+        self.text = text
+        norm: list[str] = []
+        index: list[int] = []
+        i, n = 0, len(text)
+        translated = text.translate(_QUOTES)
+        while i < n:
+            ch = translated[i]
+            if ch.isspace():
+                j = i
+                while j < n and translated[j].isspace():
+                    j += 1
+                norm.append(" ")
+                index.append(i)
+                i = j
+            else:
+                norm.append(ch)
+                index.append(i)
+                i += 1
+        self.norm = "".join(norm)
+        self._index = index  # normalised position -> original position
+        self._cache: dict[str, list[int]] = {}
+
+    def _occurrences(self, needle: str) -> list[int]:
+        found = self._cache.get(needle)
+        if found is None:
+            found, at = [], self.norm.find(needle)
+            while at != -1:
+                found.append(at)
+                at = self.norm.find(needle, at + 1)
+            self._cache[needle] = found
+        return found
+
+    def _span(self, at: int, length: int) -> Anchor:
+        last = at + length - 1
+        start = self._index[at]
+        end = self._index[last] + 1
+        if self.norm[last] == " ":  # a trailing space stands for a whole run of white space
+            while end < len(self.text) and self.text[end].isspace():
+                end += 1
+        return Anchor(start, end)
+
+    def anchor(self, quote: str, prefix: str | None = None, suffix: str | None = None, occurrence: int | None = None) -> Anchor:
+        """Locate a quote; raises :class:`AnchorError` with an error code from :mod:`casd.errors`."""
+        needle = normalise(quote)
+        hits = self._occurrences(needle)
+        if prefix:
+            p = normalise(prefix)
+            hits = [h for h in hits if self.norm[:h].endswith(p) or self.norm[:h].rstrip().endswith(p.rstrip())]
+        if suffix:
+            s = normalise(suffix)
+            hits = [h for h in hits if self.norm[h + len(needle):].startswith(s) or self.norm[h + len(needle):].lstrip().startswith(s.lstrip())]
+        if not hits:
+            raise AnchorError("quote-not-found")
+        if occurrence is not None:
+            if occurrence > len(hits):
+                raise AnchorError("quote-occurrence", occurrence=occurrence, count=len(hits))
+            return self._span(hits[occurrence - 1], len(needle))
+        if len(hits) > 1:
+            raise AnchorError("quote-ambiguous", count=len(hits))
+        return self._span(hits[0], len(needle))
+
+
+def contains(outer: str, inner: str) -> bool:
+    """Whether ``inner`` is part of ``outer`` under the matching normalisation."""
+    return normalise(inner) in normalise(outer)

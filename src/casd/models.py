@@ -1,0 +1,391 @@
+"""Typed records: one Pydantic model per record kind.
+
+Field docstrings are the documentation: they flow into the JSON Schemas in
+``schema/``, the Frictionless table schemas and the codebook. Models only type
+and constrain single values; rules that span fields or records live in
+:mod:`casd.checks`, where each broken rule can point at its line.
+
+Conventions: ids are lowercase slugs equal to the file name; a reference to a
+record of one table is a field named ``<thing>_id``; dates are EDTF strings
+(:mod:`casd.edtf`); country codes are ISO 3166-1 alpha-3; every scalar is text in
+YAML and typed here.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from . import edtf
+from .vocab import (
+    ActorKind,
+    AuthorRole,
+    BaseKind,
+    BaseStatus,
+    EventKind,
+    EventRelation,
+    EventStatus,
+    Measure,
+    OutletRole,
+    ParticipantRole,
+    PlaceKind,
+    Qualifier,
+    Rank,
+    RecordTable,
+    SourceKind,
+    StatementKind,
+    Unit,
+    countries,
+)
+
+SLUG = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+
+
+def _country(code: str) -> str:
+    if code not in countries():
+        raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-3 country code")
+    return code
+
+
+Slug = Annotated[str, StringConstraints(pattern=SLUG)]
+Text = Annotated[str, StringConstraints(min_length=1)]
+EDTFDate = Annotated[str, AfterValidator(edtf.check), Field(json_schema_extra={"format": "edtf"})]
+Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), AfterValidator(_country)]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True)
+
+
+class Evidence(Model):
+    """A passage of a source that supports a record: a W3C Web Annotation TextQuoteSelector.
+
+    The build resolves it to character offsets (a TextPositionSelector) in the seed text.
+    """
+
+    source: Slug
+    """Id of the source (table sources) the quote is taken from."""
+    quote: Text
+    """The supporting text, verbatim. Matching ignores differences in runs of white space
+    (including no-break spaces) and typographic versus straight quotes; the exported quote
+    is always the exact slice of the seed."""
+    prefix: Text | None = None
+    """Text just before the quote, to pick one of several occurrences."""
+    suffix: Text | None = None
+    """Text just after the quote, to pick one of several occurrences."""
+    occurrence: Annotated[int, Field(ge=1)] | None = None
+    """Which occurrence (1 = first) of the quote is meant, when it occurs more than once."""
+    fields: list[Text] = []
+    """The record's fields this passage supports; empty means the record as a whole."""
+    note: Text | None = None
+    """How the passage supports the record, where that is not obvious (e.g. how a date was resolved)."""
+
+
+class Claim(Model):
+    """One value claimed for one field of a record, when sources disagree (cf. Wikidata's ranked claims)."""
+
+    field: Text
+    """The record's field this claim is about (e.g. ``date``, ``established``)."""
+    value: Text
+    """The claimed value, written as the field would hold it."""
+    rank: Rank = Rank.normal
+    """``preferred`` fills the field; ``normal`` and ``deprecated`` are kept with their evidence."""
+    note: Text | None = None
+    """Why this claim is ranked as it is."""
+    evidence: Annotated[list[Evidence], Field(min_length=1)]
+    """The passages that make this claim."""
+
+
+class External(Model):
+    """Facts from outside the seeds (enrichment). Never required; never checked against the seeds."""
+
+    wikidata: Annotated[str, StringConstraints(pattern=r"^Q[1-9][0-9]*$")] | None = None
+    """Wikidata item id (outside the seeds)."""
+    latitude: Annotated[float, Field(ge=-90, le=90)] | None = None
+    """WGS 84 latitude in decimal degrees (outside the seeds)."""
+    longitude: Annotated[float, Field(ge=-180, le=180)] | None = None
+    """WGS 84 longitude in decimal degrees (outside the seeds)."""
+
+
+class Record(Model):
+    id: Slug
+    """Stable identifier: a lowercase slug equal to the file name, never reused."""
+    notes: Text | None = None
+    """Curators' notes: reasoning, caveats, what the sources leave open."""
+    claims: list[Claim] = []
+    """Competing claims for single fields, each with its evidence and rank."""
+    evidence: Annotated[list[Evidence], Field(min_length=1)]
+    """Passages of the sources that support this record (at least one)."""
+
+
+# --- sources ---------------------------------------------------------------------------
+
+
+class Outlet(Model):
+    """A media outlet that published or republished a source."""
+
+    actor_id: Slug
+    """The outlet (table actors)."""
+    role: OutletRole
+    """What the outlet did with the text."""
+
+
+class Author(Model):
+    """A person credited on a source."""
+
+    actor_id: Slug
+    """The person (table actors)."""
+    role: AuthorRole = AuthorRole.author
+    """What the person did."""
+
+
+class Source(Record):
+    """One source document: a seed file under ``seeds/``, byte for byte."""
+
+    file: Annotated[str, StringConstraints(pattern=r"^seeds/[^/]+$")]
+    """Path of the seed file from the repository root."""
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+    """SHA-256 of the seed file's bytes; validation fails if the file changes."""
+    title: Text
+    """The headline, as printed."""
+    kind: SourceKind
+    """What sort of text this is."""
+    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
+    """ISO 639-1 code of the text's language."""
+    published: EDTFDate | None = None
+    """When the original publisher published it (EDTF; ``?`` when inferred)."""
+    republished: EDTFDate | None = None
+    """When a republisher published it again (EDTF)."""
+    date_note: Text | None = None
+    """How the dates were established, when the text does not state them outright."""
+    outlets: list[Outlet] = []
+    """Outlets that published or republished the text."""
+    authors: list[Author] = []
+    """People credited on the text."""
+    evidence: list[Evidence] = []  # type: ignore[assignment]
+    """Passages of the source itself that support its metadata (optional for sources)."""
+
+
+# --- places -----------------------------------------------------------------------------
+
+
+class Place(Record):
+    """A place the sources name: a country, region, valley, city, town or site."""
+
+    name: Text
+    """The name in its most common English form in the sources."""
+    aliases: list[Text] = []
+    """Every other spelling the sources use."""
+    kind: PlaceKind
+    """What sort of place this is."""
+    country: Country | None = None
+    """ISO 3166-1 alpha-3 code of the country the place is in (or is)."""
+    parent_id: Slug | None = None
+    """The place this one lies in (table places)."""
+    external: External | None = None
+    """Facts from outside the seeds."""
+
+
+# --- actors -----------------------------------------------------------------------------
+
+
+class Membership(Model):
+    """A role an actor holds in an organisation or state over time (Popolo's membership)."""
+
+    organisation_id: Slug
+    """The organisation, body or state (table actors)."""
+    role: Text
+    """The role or office, as the sources name it (e.g. "President", "Defence Minister", "member")."""
+    since: EDTFDate | None = None
+    """When the role began (EDTF), if the sources say."""
+    until: EDTFDate | None = None
+    """When the role ended (EDTF), if the sources say."""
+    note: Text | None = None
+    """What the sources say about the role's dates."""
+
+
+class Actor(Record):
+    """A person, organisation, state, government body, armed group, alliance or outlet."""
+
+    name: Text
+    """The name in its most common English form in the sources."""
+    aliases: list[Text] = []
+    """Every other spelling, transliteration and acronym the sources use."""
+    kind: ActorKind
+    """What sort of actor this is."""
+    country: Country | None = None
+    """ISO 3166-1 alpha-3 code: a person's nationality, a body's state, a state itself."""
+    description: Text | None = None
+    """Who or what this is, as the sources describe it."""
+    memberships: list[Membership] = []
+    """Roles held in organisations or states over time."""
+    external: External | None = None
+    """Facts from outside the seeds."""
+
+
+# --- events -----------------------------------------------------------------------------
+
+
+class Participant(Model):
+    """An actor taking part in an event, and how."""
+
+    actor_id: Slug
+    """The actor (table actors)."""
+    role: ParticipantRole
+    """How the actor took part."""
+
+
+class Relation(Model):
+    """A typed link from an event to another event."""
+
+    event_id: Slug
+    """The related event (table events)."""
+    relation: EventRelation
+    """How this event relates to that one."""
+
+
+class Event(Record):
+    """Something that happened, was planned, foiled or alleged, as the sources report it."""
+
+    title: Text
+    """A short title written by the curators."""
+    summary: Text | None = None
+    """What happened, in the curators' words, faithful to the sources."""
+    kind: EventKind
+    """What sort of event this is."""
+    status: EventStatus = EventStatus.occurred
+    """Whether it happened, was planned, foiled, alleged or proposed."""
+    date: EDTFDate | None = None
+    """When (EDTF). ``?`` marks an inferred or uncertain date, ``~`` a vague one."""
+    date_note: Text | None = None
+    """How the date was established (e.g. a relative date resolved against the publication date)."""
+    place_id: Slug | None = None
+    """Where (table places)."""
+    participants: list[Participant] = []
+    """Actors taking part, with their roles."""
+    related: list[Relation] = []
+    """Typed links to other events."""
+
+
+# --- bases ------------------------------------------------------------------------------
+
+
+class Operator(Model):
+    """Who operated a base over a period."""
+
+    actor_id: Slug
+    """The operating state or body (table actors)."""
+    since: EDTFDate | None = None
+    """From when (EDTF), if the sources say."""
+    until: EDTFDate | None = None
+    """Until when (EDTF), if the sources say."""
+    note: Text | None = None
+    """What the sources say about this period."""
+
+
+class MilitaryBase(Record):
+    """A military base."""
+
+    name: Text
+    """The base's name in its most common form in the sources."""
+    aliases: list[Text] = []
+    """Every other name the sources use."""
+    kind: BaseKind
+    """What sort of base."""
+    host_country: Country
+    """ISO 3166-1 alpha-3 code of the country the base is in."""
+    place_id: Slug | None = None
+    """The place where the base is, or that the sources locate it by (table places)."""
+    operators: list[Operator] = []
+    """Who operated the base, over time."""
+    established: EDTFDate | None = None
+    """When the base was opened (EDTF)."""
+    closed: EDTFDate | None = None
+    """When its operator closed it or handed it over (EDTF)."""
+    status: BaseStatus
+    """The base's status as of the latest source."""
+    external: External | None = None
+    """Facts from outside the seeds."""
+
+
+# --- statements --------------------------------------------------------------------------
+
+
+class Statement(Record):
+    """What someone said: a direct quote, a paraphrase, or a quote reported by a third party."""
+
+    speaker_id: Slug
+    """Who said it (table actors)."""
+    quote: Text
+    """The words, verbatim from the source (for a paraphrase, the source's own wording)."""
+    kind: StatementKind
+    """Direct quote, paraphrase, or reported."""
+    date: EDTFDate | None = None
+    """When it was said (EDTF)."""
+    date_note: Text | None = None
+    """How the date was established."""
+    setting_id: Slug | None = None
+    """The event at which it was said (table events)."""
+    reported_by_id: Slug | None = None
+    """Who passed it on: a news agency, an outlet, an author (table actors)."""
+
+
+# --- figures ----------------------------------------------------------------------------
+
+
+class Figure(Record):
+    """A number stated in a source: best estimate and bounds, as printed, about a record."""
+
+    measure: Measure
+    """What is counted or measured."""
+    value: float | None = None
+    """Best estimate, where the text gives one number (UCDP's ``best``)."""
+    low: float | None = None
+    """Lowest figure the text supports."""
+    high: float | None = None
+    """Highest figure the text supports."""
+    qualifier: Qualifier
+    """How the text hedges the number."""
+    unit: Unit
+    """Unit of value, low and high."""
+    text: Text
+    """The number as printed (e.g. "at least 350", "a few thousand (2000 to 4000)")."""
+    subject_table: RecordTable
+    """Table of the record the figure is about."""
+    subject_id: Slug
+    """Id of the record the figure is about."""
+    claimed_by_id: Slug | None = None
+    """Who states the figure (table actors), when the source attributes it."""
+    as_of: EDTFDate | None = None
+    """When the figure applies (EDTF)."""
+    date_note: Text | None = None
+    """How as_of was established."""
+    rank: Rank = Rank.normal
+    """Among figures that disagree about the same subject and measure, ``preferred`` marks the best supported."""
+    alternatives: list[Slug] = []
+    """Other figures (table figures) for the same subject and measure that disagree with this one."""
+
+
+#: table name -> model. The order is the order of the tables in the data package.
+TABLES: dict[str, type[Record]] = {
+    "sources": Source,
+    "places": Place,
+    "actors": Actor,
+    "events": Event,
+    "bases": MilitaryBase,
+    "statements": Statement,
+    "figures": Figure,
+}
+
+#: Single-table references: table -> [(field path, target table)]. ``[]`` walks a list.
+#: Frictionless foreign keys are generated from these; casd checks them too.
+REFERENCES: dict[str, list[tuple[str, str]]] = {
+    "sources": [("outlets[].actor_id", "actors"), ("authors[].actor_id", "actors")],
+    "places": [("parent_id", "places")],
+    "actors": [("memberships[].organisation_id", "actors")],
+    "events": [("place_id", "places"), ("participants[].actor_id", "actors"), ("related[].event_id", "events")],
+    "bases": [("place_id", "places"), ("operators[].actor_id", "actors")],
+    "statements": [("speaker_id", "actors"), ("setting_id", "events"), ("reported_by_id", "actors")],
+    "figures": [("claimed_by_id", "actors"), ("alternatives[]", "figures")],
+}

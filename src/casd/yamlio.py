@@ -1,0 +1,198 @@
+"""YAML text -> plain mappings, with the position of every key and value.
+
+Curated data must never change silently, so this reader is stricter than YAML:
+
+* every scalar stays text (``NO``, ``2015-07-16``, ``1.10``, ``0755`` are strings;
+  Pydantic types them later);
+* ``null``, ``~`` and empty values are refused (omit the key instead);
+* duplicate keys, anchors/aliases, explicit tags and multi-document files are refused;
+* CRLF line endings and a UTF-8 byte-order mark are accepted.
+
+It drives libyaml's C parser (``yaml.CParser``) event by event: the events carry
+line and column, anchors and tags, so one pass both builds the data and records
+where each value stands. Positions are 1-based ``(line, col)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from yaml import events as ev
+
+from .errors import Issue, issue
+
+try:  # libyaml is in every PyYAML wheel; the pure-Python loader is the fallback.
+    from yaml import CSafeLoader as _Parser
+except ImportError:  # pragma: no cover
+    from yaml import SafeLoader as _Parser  # type: ignore[assignment]
+
+_NULLS = {"", "~", "null", "Null", "NULL"}
+
+Pos = tuple[int, int]
+Path_ = tuple  # a path into the data: ("evidence", 0, "quote")
+
+
+@dataclass
+class Document:
+    """A parsed record file: its data and where each part of it stands."""
+
+    path: str
+    data: object = None
+    #: path -> (line, col) of the value
+    values: dict[tuple, Pos] = field(default_factory=dict)
+    #: path -> (line, col) of the key that introduces the value
+    keys: dict[tuple, Pos] = field(default_factory=dict)
+
+    def where(self, loc: tuple, key: bool = False) -> Pos:
+        """Best position for a path: the exact one, else the nearest enclosing one."""
+        table = self.keys if key else self.values
+        loc = tuple(loc)
+        while loc:
+            if loc in table:
+                return table[loc]
+            if not key and loc in self.keys:
+                return self.keys[loc]
+            loc = loc[:-1]
+        return self.values.get((), (1, 1))
+
+
+class _Reject(Exception):
+    def __init__(self, found: Issue):
+        self.issue = found
+
+
+def _pos(mark) -> Pos:
+    return (mark.line + 1, mark.column + 1)
+
+
+def parse(text: str, path: str = "<string>") -> tuple[Document, list[Issue]]:
+    """Parse one record file's text. Returns the document and the issues found.
+
+    On any issue the document's data is ``None``: a record is read whole or not at all.
+    """
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    doc = Document(path)
+    parser = _Parser(text)
+    found: list[Issue] = []
+    try:
+        try:
+            doc.data = _read_stream(parser, doc)
+        finally:
+            parser.dispose()
+    except _Reject as r:
+        found.append(r.issue)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line, col = _pos(mark) if mark else (1, 1)
+        reason = " ".join(x for x in (e.context, e.problem) if x)
+        found.append(issue("yaml-syntax", path, line, col, reason=reason))
+    except yaml.YAMLError as e:  # pragma: no cover - reader errors without marks
+        found.append(issue("yaml-syntax", path, reason=str(e)))
+    if found:
+        doc.data = None
+    return doc, found
+
+
+def read(path: str | Path, display: str | None = None) -> tuple[Document, list[Issue]]:
+    """Read and parse a file; ``display`` is the path shown in issues."""
+    shown = display or str(path)
+    try:
+        text = Path(path).read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        return Document(shown), [issue("file-unreadable", shown, reason=str(e))]
+    return parse(text, shown)
+
+
+def _read_stream(parser, doc: Document) -> object:
+    event = parser.get_event()
+    assert isinstance(event, ev.StreamStartEvent)
+    event = parser.get_event()
+    if isinstance(event, ev.StreamEndEvent):
+        raise _Reject(issue("yaml-not-mapping", doc.path, kind="an empty file"))
+    data = None
+    documents = 0
+    while not isinstance(event, ev.StreamEndEvent):
+        if isinstance(event, ev.DocumentStartEvent):
+            documents += 1
+            if documents > 1:
+                raise _Reject(issue("yaml-multi-document", doc.path, *_pos(event.start_mark)))
+            data = _node(parser, parser.get_event(), doc, ())
+            end = parser.get_event()
+            assert isinstance(end, ev.DocumentEndEvent)
+        event = parser.get_event()
+    if not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else "a single value"
+        raise _Reject(issue("yaml-not-mapping", doc.path, kind=kind))
+    return data
+
+
+def _check_props(event, doc: Document) -> None:
+    anchor = getattr(event, "anchor", None)
+    if anchor is not None:
+        raise _Reject(issue("yaml-anchor", doc.path, *_pos(event.start_mark), name=anchor))
+    tag = getattr(event, "tag", None)
+    if tag is not None:  # untagged plain and quoted scalars report None
+        raise _Reject(issue("yaml-tag", doc.path, *_pos(event.start_mark), tag=tag))
+
+
+def _node(parser, event, doc: Document, loc: tuple) -> object:
+    if isinstance(event, ev.AliasEvent):
+        raise _Reject(issue("yaml-anchor", doc.path, *_pos(event.start_mark), name=event.anchor))
+    _check_props(event, doc)
+    doc.values[loc] = _pos(event.start_mark)
+    if isinstance(event, ev.ScalarEvent):
+        value = event.value
+        if not event.style and value in _NULLS:  # plain (unquoted) only
+            raise _Reject(issue("yaml-null", doc.path, *_pos(event.start_mark), text=value))
+        return value
+    if isinstance(event, ev.SequenceStartEvent):
+        items = []
+        event = parser.get_event()
+        while not isinstance(event, ev.SequenceEndEvent):
+            items.append(_node(parser, event, doc, loc + (len(items),)))
+            event = parser.get_event()
+        return items
+    if isinstance(event, ev.MappingStartEvent):
+        mapping: dict[str, object] = {}
+        event = parser.get_event()
+        while not isinstance(event, ev.MappingEndEvent):
+            if not isinstance(event, ev.ScalarEvent):
+                if isinstance(event, ev.AliasEvent):
+                    raise _Reject(issue("yaml-anchor", doc.path, *_pos(event.start_mark), name=event.anchor))
+                raise _Reject(issue("yaml-non-string-key", doc.path, *_pos(event.start_mark)))
+            _check_props(event, doc)
+            key = event.value
+            kpos = _pos(event.start_mark)
+            if key in mapping:
+                first = doc.keys[loc + (key,)][0]
+                raise _Reject(issue("yaml-duplicate-key", doc.path, *kpos, key=key, first_line=first))
+            doc.keys[loc + (key,)] = kpos
+            mapping[key] = _node(parser, parser.get_event(), doc, loc + (key,))
+            event = parser.get_event()
+        return mapping
+    raise AssertionError(f"unexpected YAML event {event!r}")  # pragma: no cover
+
+
+def dump(data: dict) -> str:
+    """Write a record the way curators write them: block style, every scalar as text.
+
+    Strings that YAML 1.1 or 1.2 would read as something else are quoted, so the
+    output reads back unchanged through :func:`parse`.
+    """
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+
+
+class _Dumper(yaml.SafeDumper):
+    def ignore_aliases(self, data):  # never write anchors
+        return True
+
+
+def _str_representer(dumper, value: str):
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str_representer)

@@ -16,7 +16,7 @@ from typing import Iterator
 from . import edtf
 from .errors import Issue, issue
 from .evidence import AnchorError, SeedText, contains
-from .models import REFERENCES, TABLES, Evidence, Figure, Record, Source, Statement
+from .models import EDTF_FIELDS, REFERENCES, TABLES, Evidence, Figure, Record, Source, Statement
 from .records import Dataset, Loaded, read_dataset
 
 
@@ -125,9 +125,6 @@ def _check_evidence(data: Dataset, report: Report) -> list[Issue]:
     return found
 
 
-_DATE_FIELDS = ("date", "published", "republished", "as_of", "established", "closed")
-
-
 def _check_record_rules(item: Loaded) -> list[Issue]:
     rec = item.record
     found: list[Issue] = []
@@ -146,7 +143,7 @@ def _check_record_rules(item: Loaded) -> list[Issue]:
             if current is None or str(current) != claim.value:
                 found.append(item.at(("claims", c, "value"), "rule-violation", reason=f"the preferred claim {claim.value!r} must fill {claim.field!r} (which is {current!r})"))
     # dates: an uncertain or year-less date says why
-    for name in _DATE_FIELDS:
+    for name in EDTF_FIELDS:
         value = getattr(rec, name, None)
         if value and ("?" in value or value.startswith("XXXX")) and not (getattr(rec, "date_note", None) or rec.notes):
             found.append(item.at((name,), "rule-violation", reason=f"{name} {value!r} is uncertain or has no year: give the reasoning in date_note"))

@@ -60,6 +60,54 @@ def validate(
     raise typer.Exit(1 if issues else 0)
 
 
+@app.command()
+def build(
+    check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if the committed build differs from a fresh one.")] = False,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format for problems.")] = Format.text,
+    project: ProjectOpt = Path("."),
+) -> None:
+    """Validate, then write build/current/ (CSV + Parquet + datapackage.json + SHA256SUMS) and ./datapackage.json.
+
+    Validation problems are printed and nothing is written. The swap into place is atomic.
+    """
+    from .errors import ValidationFailed
+    from .package import CURRENT, prepare, stale, write
+
+    root = _project(project)
+    try:
+        rendered = prepare(root)
+    except ValidationFailed as e:
+        _echo_issues(e.issues, fmt)
+        typer.echo(f"build failed: {len(e.issues)} problem(s); nothing was written", err=True)
+        raise typer.Exit(1)
+    tables = sum(1 for n in rendered.files if n.endswith(".csv"))
+    if check:
+        problems = stale(root, rendered)
+        _echo_issues(problems, fmt)
+        typer.echo(f"build is stale: {len(problems)} file(s) differ; run `casd build`" if problems else "build is current", err=True)
+        raise typer.Exit(1 if problems else 0)
+    changed = write(root, rendered)
+    typer.echo(f"{'built' if changed else 'up to date'}: {tables} tables in {CURRENT.as_posix()}/ (CSV + Parquet), datapackage.json", err=True)
+
+
+@app.command()
+def schema(
+    check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if schema/ differs from the models.")] = False,
+    project: ProjectOpt = Path("."),
+) -> None:
+    """Generate schema/: Frictionless table schemas (schema/tables/) and JSON Schemas of the YAML records (schema/records/)."""
+    from . import schemas
+
+    root = _project(project)
+    if check:
+        problems = schemas.drift(root)
+        _echo_issues(problems, Format.text)
+        typer.echo("schema/ is stale; run `casd schema`" if problems else "schema/ is current", err=True)
+        raise typer.Exit(1 if problems else 0)
+    n = schemas.write(root)
+    typer.echo(f"wrote {n} schema files under schema/", err=True)
+
+
 def main() -> None:
     try:
         app()

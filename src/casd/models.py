@@ -378,6 +378,9 @@ TABLES: dict[str, type[Record]] = {
     "figures": Figure,
 }
 
+#: Fields holding EDTF dates (the build expands each into start, end and precision columns).
+EDTF_FIELDS = ("date", "published", "republished", "established", "closed", "as_of", "since", "until")
+
 #: Single-table references: table -> [(field path, target table)]. ``[]`` walks a list.
 #: Frictionless foreign keys are generated from these; casd checks them too.
 REFERENCES: dict[str, list[tuple[str, str]]] = {

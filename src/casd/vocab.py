@@ -12,6 +12,8 @@ from enum import StrEnum
 from functools import cache
 from importlib import resources
 
+from .edtf import PRECISIONS
+
 VOCABULARIES: dict[str, dict[str, str]] = {
     "SourceKind": {
         "news-article": "A news report by a news organisation.",
@@ -148,6 +150,9 @@ VOCABULARIES: dict[str, dict[str, str]] = {
         "refugees": "Number of people who fled as refugees.",
         "read-count": "Number of times a web page was read.",
         "comment-count": "Number of comments or contributions on a page.",
+        "migrants": "Number of migrants living or working abroad.",
+        "weapons-seized": "Number of weapons seized by security forces.",
+        "operation-count": "Number of separate raids or security operations.",
     },
     "Qualifier": {
         "exact": "The number as stated, without hedging.",
@@ -169,6 +174,8 @@ VOCABULARIES: dict[str, dict[str, str]] = {
         "months": "Months.",
         "reads": "Page reads.",
         "comments": "Comments or forum contributions.",
+        "weapons": "Weapons (firearms) counted one by one.",
+        "operations": "Raids or security operations counted one by one.",
     },
     "Rank": {
         "preferred": "The claim the curators rank best supported; it fills the field.",
@@ -184,6 +191,7 @@ VOCABULARIES: dict[str, dict[str, str]] = {
         "statements": "What someone said.",
         "figures": "Numbers stated in the sources.",
     },
+    "DatePrecision": dict(PRECISIONS),
 }
 
 SourceKind = StrEnum("SourceKind", {k: k for k in VOCABULARIES["SourceKind"]})

@@ -86,6 +86,12 @@ VOCABULARIES: dict[str, dict[str, str]] = {
         "withdrawal": "A withdrawal of military forces, or a state leaving an alliance.",
         "terrorist-attack": "A terrorist attack such as the 9/11 attacks.",
         "charge": "Criminal charges brought against a person.",
+        "remarks": "Public remarks, a speech or a warning by an official, where no press conference is reported.",
+        "infiltration": "Militants entering or penetrating a territory, short of an open offensive.",
+        "denunciation": "The unilateral renunciation or termination of a treaty or agreement by one party.",
+        "pressure-campaign": "Efforts by a state to press another party into a course of action (e.g. to evict a base).",
+        "incident": "An incident or series of incidents not otherwise classified (e.g. fuel dumping by aircraft).",
+        "funding": "An allocation or increase of money for a purpose (e.g. infrastructure at a base).",
     },
     "EventStatus": {
         "occurred": "The event happened, as the source reports it.",
@@ -110,6 +116,7 @@ VOCABULARIES: dict[str, dict[str, str]] = {
         "member": "Took part as a member of a group or alliance.",
         "reporter": "Reported or announced the event.",
         "party": "Was a party to an agreement or negotiation.",
+        "instigator": "Brought the event about by influence or pressure without carrying it out.",
     },
     "EventRelation": {
         "part-of": "This event is part of the related (larger) event.",
@@ -117,6 +124,7 @@ VOCABULARIES: dict[str, dict[str, str]] = {
         "response-to": "This event responds to the related event.",
         "precedes": "This event precedes the related event.",
         "related": "The events are related in a way the source does not specify.",
+        "foiled-by": "This planned event (e.g. an attack) was prevented by the related event (e.g. a raid).",
     },
     "BaseKind": {
         "air-base": "A military air base.",

@@ -1,0 +1,162 @@
+"""`casd build`: files every consumer tool accepts, byte-identical rebuilds, atomic failure."""
+
+import json
+
+import duckdb
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from frictionless import validate as fl_validate
+
+from casd.tables import ARROW_TYPES, layout
+from conftest import run_casd
+
+
+@pytest.fixture
+def built(project):
+    r = run_casd("build", "-C", str(project))
+    assert r.returncode == 0, r.stdout + r.stderr
+    return project
+
+
+def snapshot(root):
+    files = sorted(p for p in (root / "build").rglob("*") if p.is_file()) + [root / "datapackage.json"]
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in files}
+
+
+def test_frictionless_reports_both_descriptors_valid(built):
+    for path in ("datapackage.json", "build/current/datapackage.json"):
+        report = fl_validate(str(built / path))
+        assert report.valid, report.flatten(["resourceName", "rowNumber", "fieldName", "type", "note"])
+
+
+def test_frictionless_catches_a_broken_enum_and_foreign_key(built):
+    csv = built / "build/current/event_participants.csv"
+    csv.write_text(csv.read_text().replace("vladimir-putin,speaker", "nobody,dancer"))
+    report = fl_validate(str(built / "build/current/datapackage.json"))
+    types = {e.type for task in report.tasks for e in task.errors}
+    assert {"constraint-error", "foreign-key", "hash-count"} <= types
+
+
+def test_descriptor_is_data_package_v2(built):
+    dp = json.loads((built / "datapackage.json").read_text())
+    assert dp["$schema"] == "https://datapackage.org/profiles/2.0/datapackage.json"
+    assert dp["version"] == "0.1.0-dev"
+    names = [r["name"] for r in dp["resources"]]
+    for t in ("sources", "places", "actors", "events", "bases", "statements", "figures", "evidence", "claims", "event_participants", "memberships"):
+        assert t in names
+    events = next(r for r in dp["resources"] if r["name"] == "events")
+    kind = next(f for f in events["schema"]["fields"] if f["name"] == "kind")
+    assert kind["constraints"]["enum"] == [c["value"] for c in kind["categories"]]
+    assert events["path"] == "build/current/events.csv" and events["casd:parquet"]["path"] == "build/current/events.parquet"
+    assert events["hash"].startswith("sha256:") and events["schema"]["primaryKey"] == ["id"]
+
+
+def test_sha256sums_cover_every_file(built):
+    import hashlib
+
+    current = built / "build/current"
+    lines = (current / "SHA256SUMS").read_text().splitlines()
+    listed = {l.split("  ")[1]: l.split("  ")[0] for l in lines}
+    assert set(listed) == {p.name for p in current.iterdir()} - {"SHA256SUMS"}
+    for name, digest in listed.items():
+        assert hashlib.sha256((current / name).read_bytes()).hexdigest() == digest
+
+
+def test_parquet_types_match_the_declared_schema(built):
+    for t in layout():
+        path = built / f"build/current/{t.name}.parquet"
+        schema = pq.read_schema(path)
+        for c in t.columns:
+            assert schema.field(c.name).type == ARROW_TYPES[c.type], (t.name, c.name)
+        assert pq.ParquetFile(path).metadata.row_group(0).column(0).compression == "ZSTD" if pq.ParquetFile(path).metadata.num_rows else True
+    ev = pl.read_parquet(built / "build/current/events.parquet")
+    assert ev.schema["date_start"] == pl.Date and ev.schema["date_end"] == pl.Date
+    places = pl.read_parquet(built / "build/current/actors.parquet")
+    assert places.schema["aliases"] == pl.List(pl.String)
+    figures = pl.read_parquet(built / "build/current/figures.parquet")
+    assert figures.schema["value"] == pl.Float64 and figures.schema["as_of_start"] == pl.Date
+
+
+def test_csv_and_parquet_hold_the_same_rows(built):
+    for t in layout():
+        a = pl.read_parquet(built / f"build/current/{t.name}.parquet")
+        b = pl.read_csv(built / f"build/current/{t.name}.csv", infer_schema=False)
+        assert a.columns == b.columns and a.height == b.height, t.name
+    raw = (built / "build/current/actors.csv").read_bytes()
+    assert b"\r\n" not in raw and not raw.startswith(b"\xef\xbb\xbf")
+    row = pl.read_csv(built / "build/current/actors.csv", infer_schema=False).filter(pl.col("id") == "state-committee-for-national-security")
+    assert json.loads(row["aliases"][0]) == ["UKMK", "National Security Committee"]
+
+
+def test_evidence_offsets_slice_the_seed(built):
+    ev = pl.read_parquet(built / "build/current/evidence.parquet")
+    sources = pl.read_parquet(built / "build/current/sources.parquet")
+    files = dict(zip(sources["id"], sources["file"]))
+    assert ev.height > 0
+    for row in ev.iter_rows(named=True):
+        text = (built / files[row["source_id"]]).read_text(encoding="utf-8")
+        assert text[row["char_start"] : row["char_end"]] == row["quote"]
+    kyrgyz = ev.filter(pl.col("record_id") == "state-committee-for-national-security", pl.col("ordinal") == 1)
+    assert kyrgyz["quote"][0] == "Kyrgyzstan\u2019s State Committee for National Security (UKMK)"
+
+
+def test_pandas_and_duckdb_read_the_parquet_files(built):
+    df = pd.read_parquet(built / "build/current/events.parquet", dtype_backend="pyarrow")
+    assert str(df["date_start"].dtype).startswith("date32")
+    con = duckdb.connect()
+    rows = con.execute(
+        f"""select e.id, p.actor_id, a.name
+            from '{built}/build/current/events.parquet' e
+            join '{built}/build/current/event_participants.parquet' p on p.event_id = e.id
+            join '{built}/build/current/actors.parquet' a on a.id = p.actor_id
+            where e.id = 'csto-summit-2014-12-23' order by p.ordinal"""
+    ).fetchall()
+    assert rows == [
+        ("csto-summit-2014-12-23", "collective-security-treaty-organization", "Collective Security Treaty Organization"),
+        ("csto-summit-2014-12-23", "vladimir-putin", "Vladimir Putin"),
+    ]
+
+
+def test_rebuild_is_byte_identical(built, tmp_path):
+    first = snapshot(built)
+    (built / "build/current/events.csv").unlink()  # force a real rewrite
+    r = run_casd("build", "-C", str(built))
+    assert r.returncode == 0 and "built" in r.stderr
+    assert snapshot(built) == first
+    r = run_casd("build", "-C", str(built))
+    assert "up to date" in r.stderr and snapshot(built) == first
+
+
+def test_failed_build_leaves_previous_build_intact(built):
+    before = snapshot(built)
+    bad = built / "dataset/events/csto-summit-2014-12-23.yaml"
+    bad.write_text(bad.read_text().replace("kind: summit", "kind: picnic"))
+    r = run_casd("build", "-C", str(built))
+    assert r.returncode == 1
+    assert "csto-summit-2014-12-23.yaml:3:7: invalid-value" in r.stdout
+    assert "nothing was written" in r.stderr
+    assert snapshot(built) == before
+
+
+def test_check_detects_a_stale_or_torn_build(built):
+    assert run_casd("build", "--check", "-C", str(built)).returncode == 0
+    fig = built / "dataset/figures/bishkek-raid-killed-4.yaml"
+    fig.write_text(fig.read_text().replace("notes: Two seeds", "notes: Two of the seeds"))
+    r = run_casd("build", "--check", "-C", str(built))
+    assert r.returncode == 1 and "build/current/figures.csv" in r.stdout
+    run_casd("build", "-C", str(built))
+    (built / "build/current/claims.parquet").write_bytes(b"torn")  # a crash mid-write
+    r = run_casd("build", "--check", "-C", str(built))
+    assert r.returncode == 1 and "claims.parquet" in r.stdout
+    assert run_casd("build", "-C", str(built)).returncode == 0
+    assert run_casd("build", "--check", "-C", str(built)).returncode == 0
+
+
+def test_leftovers_of_a_crashed_build_are_cleaned(built):
+    (built / "build/.current.tmp-999").mkdir()
+    (built / "build/current/SHA256SUMS").unlink()
+    assert run_casd("build", "-C", str(built)).returncode == 0
+    assert not (built / "build/.current.tmp-999").exists()

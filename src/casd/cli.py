@@ -108,6 +108,68 @@ def schema(
     typer.echo(f"wrote {n} schema files under schema/", err=True)
 
 
+@app.command()
+def release(
+    spec: Annotated[str, typer.Argument(help="X.Y.Z, major, minor, patch, or auto (propose the bump from the changes).")] = "auto",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the version and changes; write nothing.")] = False,
+    project: ProjectOpt = Path("."),
+) -> None:
+    """Freeze the current build as an immutable release under build/releases/X.Y.Z/ (plus a .tar.gz).
+
+    Updates build/releases/index.json, CHANGELOG.md, the package version and the working build.
+    Refuses to rewrite a published version.
+    """
+    from . import diff as diffs
+    from . import release as rel
+    from .errors import ValidationFailed
+
+    root = _project(project)
+    try:
+        plan = rel.plan(root, spec) if dry_run else None
+        if dry_run:
+            typer.echo(diffs.as_text(plan.diff).replace("casd diff", f"casd release {plan.version}:", 1))
+            raise typer.Exit(0)
+        plan, created = rel.release(root, spec)
+    except ValidationFailed as e:
+        _echo_issues(e.issues, Format.text)
+        typer.echo(f"release refused: {len(e.issues)} problem(s)", err=True)
+        raise typer.Exit(1)
+    typer.echo(diffs.as_text(plan.diff))
+    typer.echo(f"released {plan.version} in build/releases/{plan.version}/" if created else f"{plan.version} is already published with identical content", err=True)
+
+
+@app.command()
+def diff(
+    old: Annotated[str, typer.Argument(help="A published version.")],
+    new: Annotated[Optional[str], typer.Argument(help="A published version; default: the working dataset.")] = None,
+    project: ProjectOpt = Path("."),
+) -> None:
+    """Show what changed between two versions (or a version and the working dataset): schema first, then records."""
+    from . import diff as diffs
+    from . import release as rel
+
+    root = _project(project)
+    d = rel.versions_diff(root, old, new) if new else rel.working_diff(root, old)
+    typer.echo(diffs.as_text(d), nl=False)
+
+
+@app.command()
+def versions(project: ProjectOpt = Path(".")) -> None:
+    """List published releases with their checksums."""
+    from .package import read_index
+
+    for e in read_index(_project(project)):
+        typer.echo(f"{e['version']}  sums:{e['sums_sha256'][:16]}  {e['archive']}")
+
+
+@app.command()
+def codebook(project: ProjectOpt = Path(".")) -> None:
+    """Print the codebook (every table, field and vocabulary value) as Markdown."""
+    from .codebook import codebook as render_codebook
+
+    typer.echo(render_codebook(), nl=False)
+
+
 def main() -> None:
     try:
         app()

@@ -49,6 +49,7 @@ VOCABULARIES: dict[str, dict[str, str]] = {
         "research-organisation": "A think tank, research centre or university.",
         "political-movement": "A political movement or uprising treated as an actor.",
         "group": "An unnamed or loosely defined group of people (\"xenophobic groups in Russia\").",
+        "intergovernmental-body": "A body, agency or section of an intergovernmental organisation (the CIS Antiterrorism Center, the United Nations Cartographic Section).",
     },
     "EventKind": {
         "armed-clash": "Fighting between armed forces and militants, including shootouts during a raid.",

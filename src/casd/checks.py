@@ -13,11 +13,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from . import edtf
+from typing import Annotated
+
+from pydantic import StringConstraints, ValidationError
+
+from . import edtf, yamlio
 from .errors import Issue, issue
 from .evidence import AnchorError, SeedText, contains
-from .models import EDTF_FIELDS, REFERENCES, TABLES, Evidence, Figure, Record, Source, Statement
-from .records import Dataset, Loaded, read_dataset
+from .models import EDTF_FIELDS, REFERENCES, SLUG, TABLES, Evidence, Figure, Model, Record, Source, Statement, Text
+from .records import Dataset, Loaded, pydantic_issues, read_dataset
+from .vocab import RecordTable
 
 
 @dataclass
@@ -208,6 +213,75 @@ def _check_self_references(data: Dataset) -> list[Issue]:
     return found
 
 
+TOMBSTONES = Path("dataset/tombstones.yaml")
+
+
+class Tombstone(Model):
+    """A retired id: the record was removed or merged. Ids are never reused."""
+
+    table: RecordTable
+    """Table the id belonged to."""
+    id: Annotated[str, StringConstraints(pattern=SLUG)]
+    """The retired id."""
+    replaced_by: Annotated[str, StringConstraints(pattern=SLUG)] | None = None
+    """The record (same table) that replaced it, if any."""
+    reason: Text
+    """Why it was retired."""
+
+
+def _published_ids(project: Path) -> list[tuple[str, dict[str, set[str]]]]:
+    """(version, table -> ids) for every published release, oldest first."""
+    import pyarrow.parquet as pq
+
+    from .package import RELEASES, read_index
+
+    out = []
+    for entry in read_index(project):
+        folder = Path(project) / RELEASES / entry["version"]
+        out.append((entry["version"], {t: set(pq.read_table(folder / f"{t}.parquet", columns=["id"]).column("id").to_pylist()) for t in TABLES}))
+    return out
+
+
+def _check_ids_over_time(data: Dataset) -> list[Issue]:
+    found: list[Issue] = []
+    path = data.root / TOMBSTONES
+    retired: dict[tuple[str, str], Tombstone] = {}
+    if path.exists():
+        doc, problems = yamlio.read(path, TOMBSTONES.as_posix())
+        found += problems
+        here = Loaded("tombstones", "tombstones", TOMBSTONES.as_posix(), doc)
+        entries = doc.data.get("retired", []) if isinstance(doc.data, dict) else []
+        if not problems and (set(doc.data) - {"retired"} or not isinstance(entries, list)):
+            found.append(issue("rule-violation", here.path, reason="tombstones.yaml holds one key, retired: a list of {table, id, replaced_by, reason}"))
+            entries = []
+        for i, raw in enumerate(entries):
+            try:
+                t = Tombstone.model_validate(raw)
+            except ValidationError as err:
+                found += pydantic_issues(here, err, prefix=("retired", i))
+                continue
+            retired[(str(t.table), t.id)] = t
+    for (table, rid), t in sorted(retired.items()):
+        if rid in data.tables[table]:
+            found.append(data.tables[table][rid].at(("id",), "tombstoned-id", id=rid, reason=t.reason))
+    history = _published_ids(data.root)
+    if history:
+        version, latest = history[-1]
+        for table, ids in latest.items():
+            for rid in sorted(ids - set(data.tables[table]) - {i for (tb, i) in retired if tb == table}):
+                found.append(issue("missing-tombstone", TOMBSTONES.as_posix(), table=table, id=rid, version=version))
+        for table in TABLES:
+            for rid, item in data.tables[table].items():
+                if any(rid in ids[table] for _, ids in history):
+                    continue
+                for version, ids in history:
+                    moved = [t for t in TABLES if t != table and rid in ids[t] and rid not in data.tables[t]]
+                    if moved:
+                        found.append(item.at(("id",), "id-table-change", id=rid, old=moved[0], version=version))
+                        break
+    return found
+
+
 def validate(project: Path) -> Report:
     """Validate the dataset of a project folder: every issue at once."""
     data, found = read_dataset(project)
@@ -217,6 +291,7 @@ def validate(project: Path) -> Report:
     found += _check_evidence(data, report)
     found += _check_figure_links(data)
     found += _check_self_references(data)
+    found += _check_ids_over_time(data)
     for item in data.all():
         if item.record is not None:
             found += _check_record_rules(item)

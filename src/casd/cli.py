@@ -174,6 +174,10 @@ def main() -> None:
     try:
         app()
     except CasdError as e:
+        from .errors import ValidationFailed
+
+        if isinstance(e, ValidationFailed):
+            typer.echo(render(e.issues))
         typer.echo(f"error: {e}", err=True)
         sys.exit(1)
 

@@ -37,6 +37,7 @@ CODES: dict[str, tuple[str, str]] = {
     # across records
     "dangling-reference": ("{field}: no {table} record {id!r}", "A reference names a record that does not exist."),
     "tombstoned-id": ("id {id!r} was retired: {reason}", "A retired id can never be used again."),
+    "missing-tombstone": ("{table} record {id!r} was published in {version} and is gone: add it to dataset/tombstones.yaml", "Published ids live forever; a removed record leaves a tombstone."),
     "id-table-change": ("id {id!r} belonged to table {old!r} in release {version}", "An id never moves between tables."),
     "source-file-missing": ("source file {file!r} does not exist", "A source record names a seed file that is not there."),
     "source-hash-mismatch": ("sha256 of {file!r} is {actual}, record says {expected}", "The seed file changed, or the record is wrong."),

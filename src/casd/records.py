@@ -63,11 +63,11 @@ def _display(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-def pydantic_issues(item: Loaded, err: ValidationError) -> list[Issue]:
-    """Map Pydantic's errors to located issues."""
+def pydantic_issues(item: Loaded, err: ValidationError, prefix: tuple = ()) -> list[Issue]:
+    """Map Pydantic's errors to located issues (``prefix``: where the validated value sits in the file)."""
     found = []
     for e in err.errors(include_url=False):
-        loc = tuple(e["loc"])
+        loc = prefix + tuple(e["loc"])
         name = ".".join(str(p) for p in loc)
         if e["type"] == "missing":
             found.append(item.at(loc[:-1], "missing-field", field=name))

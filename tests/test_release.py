@@ -1,0 +1,143 @@
+"""Releases: pinned versions stay put, tampering is caught, nothing is rewritten."""
+
+import hashlib
+import json
+import tarfile
+
+import pytest
+
+from casd.errors import IntegrityError
+from conftest import run_casd
+
+
+@pytest.fixture
+def released(project, monkeypatch):
+    (project / "src/casd").mkdir(parents=True)
+    (project / "src/casd/_version.py").write_text('__version__ = "0.0.0"\n')
+    assert run_casd("build", "-C", str(project)).returncode == 0
+    r = run_casd("release", "-C", str(project))
+    assert r.returncode == 0, r.stdout + r.stderr
+    monkeypatch.setenv("CASD_RELEASES", str(project / "build/releases"))
+    return project
+
+
+def edit(path, old, new):
+    path.write_text(path.read_text().replace(old, new))
+
+
+def test_first_release_is_complete_and_moves_the_working_version(released):
+    folder = released / "build/releases/0.1.0"
+    for name in ("datapackage.json", "SHA256SUMS", "DATASHEET.md", "CODEBOOK.md", "README.md", "CITATION.cff", "changes.csv", "events.parquet", "events.csv", "seeds/002_00bbacf02c652668.txt"):
+        assert (folder / name).is_file(), name
+    assert json.loads((folder / "datapackage.json").read_text())["version"] == "0.1.0"
+    assert json.loads((released / "datapackage.json").read_text())["version"] == "0.1.1-dev"
+    assert (released / "src/casd/_version.py").read_text() == '__version__ = "0.1.0"\n'
+    assert "## 0.1.0" in (released / "CHANGELOG.md").read_text()
+    assert "| events | 2 |" in (folder / "DATASHEET.md").read_text()
+    assert run_casd("build", "--check", "-C", str(released)).returncode == 0
+
+
+def test_release_folder_validates_with_frictionless(released):
+    from frictionless import validate
+
+    report = validate(str(released / "build/releases/0.1.0/datapackage.json"))
+    assert report.valid, report.flatten(["resourceName", "rowNumber", "type", "note"])
+
+
+def test_archive_is_reproducible_and_matches_the_folder(released):
+    index = json.loads((released / "build/releases/index.json").read_text())["releases"][0]
+    archive = released / "build/releases" / index["archive"]
+    assert hashlib.sha256(archive.read_bytes()).hexdigest() == index["archive_sha256"]
+    with tarfile.open(archive) as tar:
+        members = tar.getmembers()
+        assert [m.name for m in members] == sorted(m.name for m in members)
+        assert {m.mtime for m in members} == {0} and {m.uid for m in members} == {0}
+        data = tar.extractfile("casd-0.1.0/SHA256SUMS").read()
+    assert data == (released / "build/releases/0.1.0/SHA256SUMS").read_bytes()
+
+
+def test_older_version_still_loads_unchanged_after_a_newer_release(released):
+    import casd
+
+    before = casd.load("events", "0.1.0")
+    edit(released / "dataset/events/csto-summit-2014-12-23.yaml", "title: CSTO summit", "title: CSTO summit in Moscow")
+    r = run_casd("release", "-C", str(released))
+    assert r.returncode == 0 and "released 0.1.1" in r.stderr and "~ csto-summit-2014-12-23: title" in r.stdout
+    assert casd.versions() == ["0.1.0", "0.1.1"]
+    assert casd.load("events", "0.1.0").equals(before)
+    latest = casd.load("events")
+    assert latest.filter(latest["id"] == "csto-summit-2014-12-23")["title"][0] == "CSTO summit in Moscow"
+    assert casd.package("0.1.1")["version"] == "0.1.1"
+    changes = (released / "build/releases/0.1.1/changes.csv").read_text().splitlines()
+    assert changes == ["table,key,change,fields", 'events,csto-summit-2014-12-23,changed,"[""title""]"']
+
+
+def test_diff_reports_a_real_change_and_the_bump(released):
+    edit(released / "dataset/figures/bishkek-raid-killed-4.yaml", 'value: "4"', 'value: "5"')
+    r = run_casd("diff", "0.1.0", "-C", str(released))
+    assert "~ bishkek-raid-killed-4: value" in r.stdout and "Proposed bump: patch" in r.stdout
+    (released / "dataset/figures/bishkek-raid-killed-4-total.yaml").unlink()
+    edit(released / "dataset/figures/bishkek-raid-killed-4.yaml", "alternatives: [bishkek-raid-killed-4-total]\n", "")
+    r = run_casd("diff", "0.1.0", "-C", str(released))
+    assert "missing-tombstone" in r.stdout and "'bishkek-raid-killed-4-total' was published in 0.1.0" in r.stdout
+    (released / "dataset/tombstones.yaml").write_text(
+        "retired:\n  - table: figures\n    id: bishkek-raid-killed-4-total\n    replaced_by: bishkek-raid-killed-4\n    reason: duplicate of the Bishkek count\n"
+    )
+    r = run_casd("diff", "0.1.0", "-C", str(released))
+    assert "- bishkek-raid-killed-4-total" in r.stdout and "Proposed bump: major" in r.stdout
+
+
+def test_tombstoned_or_moved_ids_are_refused(released):
+    (released / "dataset/tombstones.yaml").write_text("retired:\n  - table: places\n    id: bishkek\n    reason: test\n  - table: nope\n    id: x\n    reason: y\n")
+    out = run_casd("validate", "-C", str(released)).stdout
+    assert "dataset/places/bishkek.yaml:1:5: tombstoned-id: id 'bishkek' was retired: test" in out
+    assert "dataset/tombstones.yaml:5:12: invalid-value: retired.1.table" in out
+    (released / "dataset/tombstones.yaml").unlink()
+    moved = released / "dataset/bases/kant-air-base.yaml"
+    (released / "dataset/places/kant-air-base.yaml").write_text("id: kant-air-base\nname: Kant\nkind: site\nevidence:\n  - source: foreign-intrigue-kyrgyz-raids-askarov\n    quote: Established in 2003\n")
+    moved.unlink()
+    out = run_casd("validate", "-C", str(released)).stdout
+    assert "dataset/places/kant-air-base.yaml:1:5: id-table-change: id 'kant-air-base' belonged to table 'bases' in release 0.1.0" in out
+
+
+def test_rereleasing_a_published_version_with_changes_is_refused(released):
+    folder = released / "build/releases/0.1.0"
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    assert run_casd("release", "0.1.0", "-C", str(released)).returncode == 0  # identical: a no-op
+    edit(released / "dataset/events/csto-summit-2014-12-23.yaml", "title: CSTO summit", "title: Changed")
+    r = run_casd("release", "0.1.0", "-C", str(released))
+    assert r.returncode == 1 and "never rewritten" in r.stderr
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
+
+
+def test_tampered_file_is_detected_on_load(released):
+    import casd
+
+    path = released / "build/releases/0.1.0/events.parquet"
+    path.write_bytes(path.read_bytes()[:-1] + b"\x00")
+    with pytest.raises(IntegrityError, match="events.parquet"):
+        casd.load("events", "0.1.0")
+
+
+def test_folder_edited_with_its_own_sums_is_detected_by_the_index(released):
+    import casd
+
+    folder = released / "build/releases/0.1.0"
+    csv = folder / "events.csv"
+    csv.write_text(csv.read_text().replace("CSTO summit", "Forged summit"))
+    sums = (folder / "SHA256SUMS").read_text().splitlines()
+    digest = hashlib.sha256(csv.read_bytes()).hexdigest()
+    (folder / "SHA256SUMS").write_text("".join((f"{digest}  events.csv" if l.endswith("  events.csv") else l) + "\n" for l in sums))
+    with pytest.raises(IntegrityError, match="release index"):
+        casd.load("events", "0.1.0")
+
+
+def test_load_formats(released):
+    import casd
+    import pyarrow as pa
+
+    assert isinstance(casd.load("actors", format="arrow"), pa.Table)
+    df = casd.load("events", format="pandas")
+    assert str(df["date_start"].dtype).startswith("date32")
+    with pytest.raises(Exception, match="no table"):
+        casd.load("nope")

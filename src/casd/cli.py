@@ -170,6 +170,33 @@ def codebook(project: ProjectOpt = Path(".")) -> None:
     typer.echo(render_codebook(), nl=False)
 
 
+@app.command()
+def coverage(
+    summary: Annotated[bool, typer.Option("--summary", help="Only the per-seed counts, not the lists.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 while any uncited sentence or flagged item remains.")] = False,
+    project: ProjectOpt = Path("."),
+) -> None:
+    """Per seed: records citing it, share of sentences covered by evidence, uncited sentences,
+    and what no record captures yet (quotations, numbers, dates, names).
+
+    Boilerplate and deliberate omissions are listed, with reasons, in dataset/coverage.yaml.
+    """
+    from . import coverage as cov
+    from .checks import validate as run
+
+    root = _project(project)
+    report = run(root)
+    if report.issues:
+        _echo_issues(report.issues, Format.text)
+        typer.echo("coverage needs a valid dataset", err=True)
+        raise typer.Exit(1)
+    result, problems = cov.measure(root, report)
+    _echo_issues(problems, Format.text)
+    typer.echo(cov.as_text(result, show=not summary), nl=False)
+    left = sum(len(c.uncited) + len(c.flags) for c in result)
+    raise typer.Exit(1 if problems or (strict and left) else 0)
+
+
 def main() -> None:
     try:
         app()

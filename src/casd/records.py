@@ -20,6 +20,8 @@ from .errors import Issue, issue
 from .models import SLUG, TABLES, Record
 
 _SLUG = re.compile(SLUG)
+#: folders under dataset/ that hold no records (casd.coverage's reviewed lists)
+RESERVED = {"coverage"}
 
 
 @dataclass
@@ -90,7 +92,7 @@ def read_dataset(project: Path) -> tuple[Dataset, list[Issue]]:
     gc.disable()  # bulk loading makes many small objects; collection cycles only cost time here
     try:
         for folder in sorted(p for p in base.iterdir() if not p.name.startswith(".")):
-            if not folder.is_dir():
+            if not folder.is_dir() or folder.name in RESERVED:
                 continue
             shown = _display(folder, project)
             if folder.name not in TABLES:

@@ -1,0 +1,303 @@
+"""How much of each seed the records capture, and what they miss.
+
+Per seed: the records citing it, its sentences, the share covered by at least one
+evidence span, and the uncited sentences. Then, over every sentence (cited or not),
+what no record captures yet:
+
+* ``quotation``: text in quotation marks that is no statement's quote;
+* ``number``: a number that is no figure's printed text;
+* ``date``: a date expression that no event, statement, base or source cites;
+* ``name``: a capitalised name that matches no name or alias of an actor, place or base.
+
+``dataset/coverage/<source id>.yaml`` (one file per seed) is the reviewed list that
+keeps this honest: ``boilerplate`` (navigation, comments, credits: quote + reason,
+excluded from the sentence count) and ``ignore`` (an item deliberately left out:
+kind, text, reason). Nothing is excluded by guessing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from pydantic import ValidationError
+
+from . import yamlio
+from .checks import Report, evidence_of
+from .errors import Issue, issue
+from .evidence import AnchorError, SeedText, normalise
+from .models import Model, Slug, Text
+from .records import Loaded, pydantic_issues
+
+FOLDER = Path("dataset/coverage")
+Kind = Literal["quotation", "number", "date", "name"]
+
+
+class Boilerplate(Model):
+    """A passage of a seed that states no fact (navigation, comments, credits, blurbs)."""
+
+    quote: Text
+    """The passage, verbatim; every sentence it overlaps is left out of the count."""
+    occurrence: int | None = None
+    """Which occurrence, if the passage repeats (default: all)."""
+    reason: Text
+    """Why it states no fact."""
+
+
+class Ignore(Model):
+    """An item the flags list deliberately leaves uncaptured."""
+
+    kind: Kind
+    """Which list the item is on."""
+    text: Text
+    """The item as the list prints it."""
+    reason: Text
+    """Why no record captures it."""
+
+
+@dataclass
+class Flag:
+    kind: str
+    text: str
+    start: int
+    end: int
+
+
+@dataclass
+class SeedCoverage:
+    source: str
+    file: str
+    records: int
+    sentences: int
+    excluded: int
+    covered: int
+    uncited: list[str] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
+
+    @property
+    def share(self) -> float:
+        counted = self.sentences - self.excluded
+        return self.covered / counted if counted else 1.0
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)\]]*\s+(?=[\"“(\[]?[A-Z0-9])")
+_QUOTATION = re.compile(r"[\"“]([^\"“”\n]{2,}?)[\"”]")
+_MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan\.|Feb\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.)"
+_DATE = re.compile(
+    rf"\b{_MONTH}(?:\s+\d{{1,2}})?(?:,?\s+\d{{4}})?"
+    r"|\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b(?:\s+\d{1,2}\s+" + _MONTH + r"\s+\d{4})?"
+    r"|\b\d{1,2}\s+" + _MONTH + r"\s+\d{4}"
+    r"|\b(?:this|last|next|earlier this|later this|this past)\s+(?:week|month|year|spring|summer|autumn|fall|winter)\b"
+    r"|\bin recent (?:months|years|weeks)\b|\brecently\b"
+    r"|\b(?:1[89]|20)\d{2}(?:\s*[-–]\s*(?:1[89]|20)\d{2})?\b"
+)
+_WORDS = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozen|several|few|half)"
+_NUMBER = re.compile(rf"\$?\d+(?:,\d{{3}})*(?:\.\d+)?(?:\s?(?:kg|km|%))?|\b{_WORDS}(?:[\s-]+(?:and\s+a\s+)?{_WORDS})*\b", re.IGNORECASE)
+_NAME = re.compile(r"\b[A-Z][\w’'.-]*[\w’']?(?:\s+(?:of|the|for|and|de|al|-)?\s*[A-Z][\w’'.-]*[\w’']?)*")
+_STOP = {
+    "A", "An", "The", "This", "That", "These", "Those", "It", "Its", "In", "On", "At", "As", "By", "For", "From",
+    "To", "Of", "And", "But", "Or", "If", "He", "She", "We", "They", "I", "His", "Her", "Our", "Their", "However",
+    "Meanwhile", "Instead", "Finally", "Furthermore", "Additionally", "Interestingly", "Eventually", "Throughout",
+    "Following", "Given", "Unlike", "While", "With", "Among", "Adding", "Most", "Some", "All", "Many", "Nobody",
+    "There", "Here", "What", "Often", "Until", "Over", "Prior", "Recruitment", "Speaking", "Indicating", "Fears",
+    "Citizens", "Antiterrorism", "Due", "Now", "Due", "Regional", "Recently", "Significantly", "Conspiracy", "Analysts",
+    "Experts", "Official", "Riots", "Map", "Members", "Authorities", "Kyrgyz", "Russian", "Uzbek", "Kazakh", "Tajik",
+    "Afghan", "American", "European", "Western", "Islamist", "Islamic", "Muslim", "Muslims", "Uzbeks", "Tajiks",
+    "Central", "Asian", "Soviet", "Category", "Published", "Written", "Courtesy", "Breaking", "News", "Latest", "Posts",
+}
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence spans: each non-empty line, split after ., ! or ? before a capital."""
+    spans = []
+    pos = 0
+    for line in text.split("\n"):
+        start = pos
+        pos += len(line) + 1
+        if not line.strip():
+            continue
+        cut = start
+        for m in _SENTENCE_END.finditer(line):
+            spans.append((cut, start + m.start()))
+            cut = start + m.end()
+        spans.append((cut, start + len(line.rstrip())))
+    return [(a + (len(text[a:b]) - len(text[a:b].lstrip())), b) for a, b in spans if text[a:b].strip()]
+
+
+def _overlaps(a: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
+    return any(s < a[1] and a[0] < e for s, e in spans)
+
+
+def _inside(a: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
+    return any(s <= a[0] and a[1] <= e for s, e in spans)
+
+
+def read_config(project: Path, source: str) -> tuple[list[Boilerplate], list[Ignore], list[Issue]]:
+    """The reviewed lists of one seed, from ``dataset/coverage/<source>.yaml`` (absent: empty)."""
+    rel = FOLDER / f"{source}.yaml"
+    path = Path(project) / rel
+    if not path.exists():
+        return [], [], []
+    doc, problems = yamlio.read(path, rel.as_posix())
+    if problems:
+        return [], [], problems
+    here = Loaded("coverage", source, rel.as_posix(), doc)
+    found: list[Issue] = [here.at((k,), "unknown-field", key=True, field=k) for k in sorted(set(doc.data) - {"boilerplate", "ignore"})]
+    out: dict[str, list] = {"boilerplate": [], "ignore": []}
+    for key, model in (("boilerplate", Boilerplate), ("ignore", Ignore)):
+        entries = doc.data.get(key, [])
+        for i, raw in enumerate(entries if isinstance(entries, list) else [entries]):
+            try:
+                out[key].append(model.model_validate(raw))
+            except ValidationError as err:
+                found += pydantic_issues(here, err, prefix=(key, i))
+    return out["boilerplate"], out["ignore"], found
+
+
+def measure(project: Path, report: Report) -> tuple[list[SeedCoverage], list[Issue]]:
+    """Coverage of every seed (requires a validated report)."""
+    found: list[Issue] = []
+    data = report.dataset
+    known = {s.id for s in data.records("sources")}
+    folder = Path(project) / FOLDER
+    for path in sorted(folder.glob("*")) if folder.is_dir() else []:
+        if path.suffix != ".yaml" or path.stem not in known:
+            found.append(issue("rule-violation", (FOLDER / path.name).as_posix(), reason="coverage files are named <source id>.yaml"))
+    spans: dict[str, list[tuple[int, int]]] = {sid: [] for sid in report.seeds}
+    by_table: dict[str, dict[str, list[tuple[int, int]]]] = {}
+    citing: dict[str, set[tuple[str, str]]] = {sid: set() for sid in report.seeds}
+    for item in data.all():
+        if item.record is None:
+            continue
+        for loc, ev in evidence_of(item.record):
+            anchor = report.anchors.get((item.table, item.id, loc))
+            if anchor is None:
+                continue
+            spans.setdefault(ev.source, []).append(anchor)
+            by_table.setdefault(item.table, {}).setdefault(ev.source, []).append(anchor)
+            citing.setdefault(ev.source, set()).add((item.table, item.id))
+    texts = {sid: SeedText(t) for sid, t in report.seeds.items()}
+    # figure texts and statement quotes, located inside their own evidence
+    figure_spans: dict[str, list[tuple[int, int]]] = {}
+    statement_quotes: dict[str, list[str]] = {}
+    for table, attr, sink in (("figures", "text", figure_spans), ("statements", "quote", None)):
+        for rec in data.records(table):
+            for loc, ev in evidence_of(rec):
+                anchor = report.anchors.get((table, rec.id, loc))
+                if anchor is None:
+                    continue
+                if sink is None:
+                    statement_quotes.setdefault(ev.source, []).append(normalise(rec.quote).strip(" ,.;:"))
+                    continue
+                seed = texts[ev.source]
+                inner = normalise(getattr(rec, attr))
+                window = seed.norm.find(inner, max(0, _norm_pos(seed, anchor[0]) - 1))
+                if window != -1:
+                    a = seed._span(window, len(inner))
+                    sink.setdefault(ev.source, []).append((a.start, a.end))
+    names = set()
+    for table in ("actors", "places", "bases"):
+        for rec in data.records(table):
+            names.add(normalise(rec.name))
+            names.update(normalise(a) for a in rec.aliases)
+    result = []
+    for src in data.records("sources"):
+        sid = src.id
+        text = report.seeds.get(sid)
+        if text is None:
+            continue
+        boiler, ignores, problems = read_config(project, sid)
+        found += problems
+        ignored = {(sid, i.kind, normalise(i.text)) for i in ignores}
+        seed = texts[sid]
+        excluded_spans = []
+        for b in boiler:
+            try:
+                if b.occurrence:
+                    a = seed.anchor(b.quote, occurrence=b.occurrence)
+                    excluded_spans.append((a.start, a.end))
+                else:
+                    needle = normalise(b.quote)
+                    for h in seed._occurrences(needle):
+                        a = seed._span(h, len(needle))
+                        excluded_spans.append((a.start, a.end))
+                    if not seed._occurrences(needle):
+                        raise AnchorError("quote-not-found")
+            except AnchorError as e:
+                found.append(issue(e.code, (FOLDER / f"{sid}.yaml").as_posix(), source=sid, quote=b.quote[:60], **e.params))
+        sents = sentences(text)
+        cov = SeedCoverage(sid, src.file, len(citing.get(sid, ())), len(sents), 0, 0)
+        cited = spans.get(sid, [])
+        for s in sents:
+            if _overlaps(s, excluded_spans):
+                cov.excluded += 1
+            elif _overlaps(s, cited):
+                cov.covered += 1
+            else:
+                cov.uncited.append(text[s[0]:s[1]])
+        counted = [s for s in sents if not _overlaps(s, excluded_spans)]
+        cov.flags = _flags(text, sid, counted, statement_quotes.get(sid, []), figure_spans.get(sid, []), by_table, names, ignored)
+        result.append(cov)
+    return result, found
+
+
+def _norm_pos(seed: SeedText, original: int) -> int:
+    """Normalised position of an original offset (first index at or after it)."""
+    import bisect
+
+    return bisect.bisect_left(seed._index, original)
+
+
+def _flags(text, sid, counted, quotes, figure_spans, by_table, names, ignored) -> list[Flag]:
+    out: list[Flag] = []
+    date_spans = [a for t in ("events", "statements", "bases", "sources", "actors") for a in by_table.get(t, {}).get(sid, [])]
+
+    def keep(kind, m_start, m_end):
+        t = text[m_start:m_end]
+        if (sid, kind, normalise(t)) not in ignored:
+            out.append(Flag(kind, t, m_start, m_end))
+
+    for s0, s1 in counted:
+        chunk = text[s0:s1]
+        for m in _QUOTATION.finditer(chunk):
+            inner = normalise(m.group(1)).strip(" ,.;:…")
+            if not any(inner in q or (len(q) > 3 and q in inner) for q in quotes):
+                keep("quotation", s0 + m.start(1), s0 + m.end(1))
+        dates = [(s0 + m.start(), s0 + m.end()) for m in _DATE.finditer(chunk)]
+        for d in dates:
+            if not _inside(d, date_spans):
+                keep("date", *d)
+        for m in _NUMBER.finditer(chunk):
+            span = (s0 + m.start(), s0 + m.end())
+            if _overlaps(span, dates) or not m.group().strip():
+                continue
+            if not _overlaps(span, figure_spans):
+                keep("number", *span)
+        heading = not chunk.rstrip().endswith((".", "?", "!", ":", '"', "”", ")")) and sum(w[:1].isupper() for w in chunk.split()) >= 0.6 * len(chunk.split())
+        for m in [] if heading else _NAME.finditer(chunk):
+            words = m.group().rstrip(".").split()
+            if m.start() == len(chunk) - len(chunk.lstrip()) and len(words) == 1 and not words[0].isupper():
+                continue  # a single capitalised word opening a sentence is not taken for a name
+            while words and words[0] in _STOP:
+                words = words[1:]
+            if not words:
+                continue
+            name = re.sub(r"[’']s$", "", normalise(" ".join(words))).strip(".’'")
+            if len(name) < 2 or name in _STOP or _NUMBER.fullmatch(name) or re.fullmatch(_MONTH.replace("\\.", "") + r"|\d+", name):
+                continue
+            if not any(name == n or name in n or (len(n) > 3 and n in name) for n in names):
+                start = s0 + m.start() + m.group().find(words[0])
+                keep("name", start, start + len(" ".join(words)))
+    return out
+
+
+def as_text(result: list[SeedCoverage], show: bool = True) -> str:
+    lines = []
+    for c in result:
+        lines.append(f"{c.file} ({c.source}): {c.records} records cite it; {c.covered}/{c.sentences - c.excluded} sentences covered ({c.share:.0%}), {c.excluded} boilerplate")
+        if show:
+            lines += [f"  uncited: {s}" for s in c.uncited]
+            lines += [f"  {f.kind}: {f.text!r} at {f.start}" for f in c.flags]
+    return "\n".join(lines) + "\n"

@@ -233,7 +233,7 @@ def _published_ids(project: Path) -> list[tuple[str, dict[str, set[str]]]]:
     """(version, table -> ids) for every published release, oldest first."""
     import pyarrow.parquet as pq
 
-    from .package import RELEASES, read_index
+    from .build import RELEASES, read_index
 
     out = []
     for entry in read_index(project):

@@ -71,7 +71,7 @@ def build(
     Validation problems are printed and nothing is written. The swap into place is atomic.
     """
     from .errors import ValidationFailed
-    from .package import CURRENT, prepare, stale, write
+    from .build import CURRENT, prepare, stale, write
 
     root = _project(project)
     try:
@@ -156,7 +156,7 @@ def diff(
 @app.command()
 def versions(project: ProjectOpt = Path(".")) -> None:
     """List published releases with their checksums."""
-    from .package import read_index
+    from .build import read_index
 
     for e in read_index(_project(project)):
         typer.echo(f"{e['version']}  sums:{e['sums_sha256'][:16]}  {e['archive']}")

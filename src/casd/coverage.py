@@ -82,7 +82,7 @@ class SeedCoverage:
         return self.covered / counted if counted else 1.0
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)\]]*\s+(?=[\"“(\[]?[A-Z0-9])")
+_SENTENCE_END = re.compile(r"[.!?][\"”’)\]]*(?=\s+[\"“(\[]?[A-Z0-9])")
 _QUOTATION = re.compile(r"[\"“]([^\"“”\n]{2,}?)[\"”]")
 _MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan\.|Feb\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.)"
 _DATE = re.compile(
@@ -120,7 +120,7 @@ def sentences(text: str) -> list[tuple[int, int]]:
             continue
         cut = start
         for m in _SENTENCE_END.finditer(line):
-            spans.append((cut, start + m.start()))
+            spans.append((cut, start + m.end()))
             cut = start + m.end()
         spans.append((cut, start + len(line.rstrip())))
     return [(a + (len(text[a:b]) - len(text[a:b].lstrip())), b) for a, b in spans if text[a:b].strip()]
@@ -280,7 +280,7 @@ def _flags(text, sid, counted, quotes, figure_spans, by_table, names, ignored) -
             words = m.group().rstrip(".").split()
             if m.start() == len(chunk) - len(chunk.lstrip()) and len(words) == 1 and not words[0].isupper():
                 continue  # a single capitalised word opening a sentence is not taken for a name
-            while words and words[0] in _STOP:
+            while words and (words[0] in _STOP or words[0].islower()):
                 words = words[1:]
             if not words:
                 continue

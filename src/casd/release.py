@@ -27,7 +27,7 @@ from pathlib import Path
 from . import diff as diffs
 from .codebook import CITATION, LICENSE_TEXT, codebook, counts, datasheet
 from .errors import CasdError, IntegrityError, ValidationFailed
-from .package import INDEX, RELEASES, descriptor, dump_json, read_index, render, sha256, sums, write
+from .build import INDEX, RELEASES, descriptor, dump_json, read_index, render, sha256, sums, write
 from .checks import validate
 from .tables import layout
 
@@ -199,7 +199,7 @@ def release(project: Path, spec: str = "auto") -> tuple[Plan, bool]:
     if created:
         _changelog(project, p)
         _set_package_version(project, p.version)
-        from .package import prepare
+        from .build import prepare
 
         write(project, prepare(project))  # the working build moves on to the next -dev version
     return p, created

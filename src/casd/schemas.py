@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .errors import Issue, issue
 from .models import TABLES
-from .package import dump_json, table_schema
+from .build import dump_json, table_schema
 from .tables import layout
 
 FOLDER = Path("schema")

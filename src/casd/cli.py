@@ -40,7 +40,7 @@ def _echo_issues(issues, fmt: Format) -> None:
 
 @app.command()
 def validate(
-    paths: Annotated[Optional[list[Path]], typer.Argument(help="Only report issues in these files or folders (the whole dataset is always checked).")] = None,
+    paths: Annotated[Optional[list[Path]], typer.Argument(exists=True, help="Only report issues in these files or folders (the whole dataset is always checked).")] = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output: text (path:line:col: code: message), json, or github annotations.")] = Format.text,
     project: ProjectOpt = Path("."),
 ) -> None:

@@ -199,6 +199,7 @@ def release(project: Path, spec: str = "auto") -> tuple[Plan, bool]:
     if created:
         _changelog(project, p)
         _set_package_version(project, p.version)
+        (project / "CITATION.cff").write_text(CITATION.format(version=p.version), encoding="utf-8")
         from .build import prepare
 
         write(project, prepare(project))  # the working build moves on to the next -dev version

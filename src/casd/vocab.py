@@ -93,6 +93,7 @@ VOCABULARIES: dict[str, dict[str, str]] = {
         "pressure-campaign": "Efforts by a state to press another party into a course of action (e.g. to evict a base).",
         "incident": "An incident or series of incidents not otherwise classified (e.g. fuel dumping by aircraft).",
         "funding": "An allocation or increase of money for a purpose (e.g. infrastructure at a base).",
+        "recruitment": "Recruitment of fighters by an armed group, or people travelling abroad to fight or to join one (e.g. to fight in Syria).",
     },
     "EventStatus": {
         "occurred": "The event happened, as the source reports it.",

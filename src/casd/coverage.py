@@ -203,7 +203,7 @@ def measure(project: Path, report: Report) -> tuple[list[SeedCoverage], list[Iss
             names.add(normalise(rec.name))
             names.update(normalise(a) for a in rec.aliases)
     result = []
-    for src in data.records("sources"):
+    for src in sorted(data.records("sources"), key=lambda s: s.file):
         sid = src.id
         text = report.seeds.get(sid)
         if text is None:

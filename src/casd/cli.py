@@ -7,7 +7,10 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
-import typer
+try:
+    import typer
+except ImportError as exc:  # a reading-only install (no curation extras)
+    raise SystemExit("casd: the command line needs the curation toolchain: pip install 'casd[curate]'") from exc
 
 from .errors import CasdError, render
 

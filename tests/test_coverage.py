@@ -57,3 +57,14 @@ def test_bad_coverage_file_is_reported_with_position(project):
 
 def test_strict_fails_while_items_remain(project):
     assert run_casd("coverage", "--strict", "--summary", "-C", str(project)).returncode == 1
+
+
+def test_stale_ignore_entry_is_reported(project):
+    (project / "dataset/coverage").mkdir()
+    (project / "dataset/coverage/kyrgyz-officials-foil-attacks.yaml").write_text(
+        "ignore:\n  - kind: name\n    text: Kalashnikov\n    reason: a make of rifle\n  - kind: name\n    text: Atlantis\n    reason: gone\n"
+    )
+    r = run_casd("coverage", "--summary", "-C", str(project))
+    assert r.returncode == 1
+    assert "dataset/coverage/kyrgyz-officials-foil-attacks.yaml:6:11: rule-violation: ignore entry (name 'Atlantis') matches no flagged item" in r.stdout
+    assert "Kalashnikov" not in r.stdout

@@ -83,6 +83,7 @@ class SeedCoverage:
 
 
 _SENTENCE_END = re.compile(r"[.!?][\"”’)\]]*(?=\s+[\"“(\[]?[A-Z0-9])")
+_ABBREVIATION = re.compile(r"(?:\b(?:Jan|Feb|Mar|Apr|Aug|Sept?|Oct|Nov|Dec|Mr|Mrs|Ms|Dr|St|No|vs)\.|\b(?:[A-Z]\.){2,})$")
 _QUOTATION = re.compile(r"[\"“]([^\"“”\n]{2,}?)[\"”]")
 _MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan\.|Feb\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.)"
 _DATE = re.compile(
@@ -120,6 +121,8 @@ def sentences(text: str) -> list[tuple[int, int]]:
             continue
         cut = start
         for m in _SENTENCE_END.finditer(line):
+            if _ABBREVIATION.search(line, 0, m.end()):
+                continue  # "Nov. 19", "U.S. Air Force": not a sentence end
             spans.append((cut, start + m.end()))
             cut = start + m.end()
         spans.append((cut, start + len(line.rstrip())))
@@ -134,15 +137,15 @@ def _inside(a: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
     return any(s <= a[0] and a[1] <= e for s, e in spans)
 
 
-def read_config(project: Path, source: str) -> tuple[list[Boilerplate], list[Ignore], list[Issue]]:
+def read_config(project: Path, source: str) -> tuple[list[Boilerplate], list[Ignore], list[Issue], Loaded | None]:
     """The reviewed lists of one seed, from ``dataset/coverage/<source>.yaml`` (absent: empty)."""
     rel = FOLDER / f"{source}.yaml"
     path = Path(project) / rel
     if not path.exists():
-        return [], [], []
+        return [], [], [], None
     doc, problems = yamlio.read(path, rel.as_posix())
     if problems:
-        return [], [], problems
+        return [], [], problems, None
     here = Loaded("coverage", source, rel.as_posix(), doc)
     found: list[Issue] = [here.at((k,), "unknown-field", key=True, field=k) for k in sorted(set(doc.data) - {"boilerplate", "ignore"})]
     out: dict[str, list] = {"boilerplate": [], "ignore": []}
@@ -153,7 +156,7 @@ def read_config(project: Path, source: str) -> tuple[list[Boilerplate], list[Ign
                 out[key].append(model.model_validate(raw))
             except ValidationError as err:
                 found += pydantic_issues(here, err, prefix=(key, i))
-    return out["boilerplate"], out["ignore"], found
+    return out["boilerplate"], out["ignore"], found, here
 
 
 def measure(project: Path, report: Report) -> tuple[list[SeedCoverage], list[Issue]]:
@@ -208,7 +211,7 @@ def measure(project: Path, report: Report) -> tuple[list[SeedCoverage], list[Iss
         text = report.seeds.get(sid)
         if text is None:
             continue
-        boiler, ignores, problems = read_config(project, sid)
+        boiler, ignores, problems, config = read_config(project, sid)
         found += problems
         ignored = {(sid, i.kind, normalise(i.text)) for i in ignores}
         seed = texts[sid]
@@ -238,7 +241,11 @@ def measure(project: Path, report: Report) -> tuple[list[SeedCoverage], list[Iss
             else:
                 cov.uncited.append(text[s[0]:s[1]])
         counted = [s for s in sents if not _overlaps(s, excluded_spans)]
-        cov.flags = _flags(text, sid, counted, statement_quotes.get(sid, []), figure_spans.get(sid, []), by_table, names, ignored)
+        used: set = set()
+        cov.flags = _flags(text, sid, counted, statement_quotes.get(sid, []), figure_spans.get(sid, []), by_table, names, ignored, used)
+        for i, entry in enumerate(ignores):
+            if config is not None and (sid, entry.kind, normalise(entry.text)) not in used:
+                found.append(config.at(("ignore", i, "text"), "rule-violation", reason=f"ignore entry ({entry.kind} {entry.text!r}) matches no flagged item: remove it"))
         result.append(cov)
     return result, found
 
@@ -250,13 +257,16 @@ def _norm_pos(seed: SeedText, original: int) -> int:
     return bisect.bisect_left(seed._index, original)
 
 
-def _flags(text, sid, counted, quotes, figure_spans, by_table, names, ignored) -> list[Flag]:
+def _flags(text, sid, counted, quotes, figure_spans, by_table, names, ignored, used) -> list[Flag]:
     out: list[Flag] = []
     date_spans = [a for t in ("events", "statements", "bases", "sources", "actors") for a in by_table.get(t, {}).get(sid, [])]
 
     def keep(kind, m_start, m_end):
         t = text[m_start:m_end]
-        if (sid, kind, normalise(t)) not in ignored:
+        key = (sid, kind, normalise(t))
+        if key in ignored:
+            used.add(key)
+        else:
             out.append(Flag(kind, t, m_start, m_end))
 
     for s0, s1 in counted:

@@ -216,6 +216,10 @@ def as_text(d: Diff) -> str:
 
 def as_markdown(d: Diff, version: str) -> str:
     """A CHANGELOG section: schema changes first, then counts per table."""
+    if d.old.startswith("nothing"):
+        out = [f"## {version}", "", "First release: every table and record is new.", ""]
+        out += ["| table | rows |", "|---|---:|"] + [f"| {t.name} | {len(t.added)} |" for t in d.tables]
+        return "\n".join(out) + "\n"
     out = [f"## {version}", "", f"Compared with {d.old}; bump: **{d.bump}**.", ""]
     if d.schema:
         out += ["### Schema", ""] + [f"- [{c.level}] {c.text}" for c in d.schema] + [""]

@@ -20,12 +20,14 @@ def test_wheel_from_sdist_loads_a_release_in_a_fresh_venv(tmp_path):
     latest = index[-1]["version"]
     dist = tmp_path / "dist"
     # `python -m build` makes the sdist, then the wheel from that sdist
-    subprocess.run([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(dist), str(src)], check=True, capture_output=True)
+    built = subprocess.run([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(dist), str(src)], capture_output=True, text=True)
+    assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
     wheel = next(dist.glob("casd-*.whl"))
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     py = env_dir / "bin" / "python"
-    subprocess.run([str(py), "-m", "pip", "install", "-q", "-c", str(ROOT / "constraints.txt"), str(wheel)], check=True, capture_output=True)
+    installed = subprocess.run([str(py), "-m", "pip", "install", "-q", "-c", str(ROOT / "constraints.txt"), str(wheel)], capture_output=True, text=True)
+    assert installed.returncode == 0, installed.stderr[-2000:]
     code = (
         "import casd, json; "
         "print(json.dumps({'versions': casd.versions(), 'rows': casd.load('sources').height, "

@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import CasdError, IntegrityError
+from .paths import INDEX_NAME, read_index_file
 
 _HERE = Path(__file__).resolve().parent
 
@@ -45,25 +46,18 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _index(base: Path) -> list[dict]:
-    path = base / "index.json"
-    if not path.exists():
-        return []
-    return json.loads(path.read_text(encoding="utf-8"))["releases"]
-
-
 def _key(version: str) -> tuple[int, ...]:
     return tuple(int(x) for x in version.split("."))
 
 
 def versions() -> list[str]:
     """Published versions, oldest first."""
-    return sorted((r["version"] for r in _index(releases_dir())), key=_key)
+    return sorted((r["version"] for r in read_index_file(releases_dir() / INDEX_NAME)), key=_key)
 
 
 def _resolve(version: str | None) -> tuple[Path, dict]:
     base = releases_dir()
-    entries = {r["version"]: r for r in _index(base)}
+    entries = {r["version"]: r for r in read_index_file(base / INDEX_NAME)}
     if not entries:
         raise CasdError(f"no published release in {base}")
     if version is None:

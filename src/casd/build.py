@@ -23,14 +23,12 @@ import pyarrow.parquet as pq
 
 from .checks import Report, validate
 from .errors import Issue, ValidationFailed, issue
+from .paths import CURRENT, read_index
 from .tables import Column, Table, arrow, layout, rows
 from .vocab import VOCABULARIES
 
 PACKAGE_PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 SCHEMA_PROFILE = "https://datapackage.org/profiles/2.0/tableschema.json"
-CURRENT = Path("build/current")
-RELEASES = Path("build/releases")
-INDEX = RELEASES / "index.json"
 
 LICENSES = [
     {
@@ -165,14 +163,6 @@ def sums(files: dict[str, bytes]) -> bytes:
 
 
 # --- versions ------------------------------------------------------------------------------
-
-
-def read_index(project: Path) -> list[dict]:
-    """Published releases, oldest first, from ``build/releases/index.json``."""
-    path = Path(project) / INDEX
-    if not path.exists():
-        return []
-    return json.loads(path.read_text(encoding="utf-8"))["releases"]
 
 
 def dev_version(project: Path) -> str:

@@ -21,6 +21,7 @@ from . import edtf, yamlio
 from .errors import Issue, issue
 from .evidence import AnchorError, SeedText, contains
 from .models import EDTF_FIELDS, REFERENCES, SLUG, TABLES, Evidence, Figure, Model, Record, Source, Statement, Text
+from .paths import RELEASES, read_index
 from .records import Dataset, Loaded, pydantic_issues, read_dataset
 from .vocab import RecordTable
 
@@ -232,8 +233,6 @@ class Tombstone(Model):
 def _published_ids(project: Path) -> list[tuple[str, dict[str, set[str]]]]:
     """(version, table -> ids) for every published release, oldest first."""
     import pyarrow.parquet as pq
-
-    from .build import RELEASES, read_index
 
     out = []
     for entry in read_index(project):

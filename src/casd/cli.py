@@ -74,7 +74,8 @@ def build(
     Validation problems are printed and nothing is written. The swap into place is atomic.
     """
     from .errors import ValidationFailed
-    from .build import CURRENT, prepare, stale, write
+    from .build import prepare, stale, write
+    from .paths import CURRENT
 
     root = _project(project)
     try:
@@ -159,7 +160,7 @@ def diff(
 @app.command()
 def versions(project: ProjectOpt = Path(".")) -> None:
     """List published releases with their checksums."""
-    from .build import read_index
+    from .paths import read_index
 
     for e in read_index(_project(project)):
         typer.echo(f"{e['version']}  sums:{e['sums_sha256'][:16]}  {e['archive']}")

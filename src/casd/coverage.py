@@ -196,9 +196,9 @@ def measure(project: Path, report: Report) -> tuple[list[SeedCoverage], list[Iss
                     continue
                 seed = texts[ev.source]
                 inner = normalise(getattr(rec, attr))
-                window = seed.norm.find(inner, max(0, _norm_pos(seed, anchor[0]) - 1))
+                window = seed.norm.find(inner, max(0, seed.norm_position(anchor[0]) - 1))
                 if window != -1:
-                    a = seed._span(window, len(inner))
+                    a = seed.span(window, len(inner))
                     sink.setdefault(ev.source, []).append((a.start, a.end))
     names = set()
     for table in ("actors", "places", "bases"):
@@ -223,10 +223,10 @@ def measure(project: Path, report: Report) -> tuple[list[SeedCoverage], list[Iss
                     excluded_spans.append((a.start, a.end))
                 else:
                     needle = normalise(b.quote)
-                    for h in seed._occurrences(needle):
-                        a = seed._span(h, len(needle))
+                    for h in seed.occurrences(needle):
+                        a = seed.span(h, len(needle))
                         excluded_spans.append((a.start, a.end))
-                    if not seed._occurrences(needle):
+                    if not seed.occurrences(needle):
                         raise AnchorError("quote-not-found")
             except AnchorError as e:
                 found.append(issue(e.code, (FOLDER / f"{sid}.yaml").as_posix(), source=sid, quote=b.quote[:60], **e.params))
@@ -248,13 +248,6 @@ def measure(project: Path, report: Report) -> tuple[list[SeedCoverage], list[Iss
                 found.append(config.at(("ignore", i, "text"), "rule-violation", reason=f"ignore entry ({entry.kind} {entry.text!r}) matches no flagged item: remove it"))
         result.append(cov)
     return result, found
-
-
-def _norm_pos(seed: SeedText, original: int) -> int:
-    """Normalised position of an original offset (first index at or after it)."""
-    import bisect
-
-    return bisect.bisect_left(seed._index, original)
 
 
 def _flags(text, sid, counted, quotes, figure_spans, by_table, names, ignored, used) -> list[Flag]:

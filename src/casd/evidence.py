@@ -14,6 +14,7 @@ quote is always ``text[start:end]`` of the original seed.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -64,7 +65,12 @@ class SeedText:
         self._index = index  # normalised position -> original position
         self._cache: dict[str, list[int]] = {}
 
-    def _occurrences(self, needle: str) -> list[int]:
+    def norm_position(self, original: int) -> int:
+        """The first normalised position at or after an original offset."""
+        return bisect.bisect_left(self._index, original)
+
+    def occurrences(self, needle: str) -> list[int]:
+        """Positions in the normalised text where a normalised needle starts."""
         found = self._cache.get(needle)
         if found is None:
             found, at = [], self.norm.find(needle)
@@ -74,7 +80,8 @@ class SeedText:
             self._cache[needle] = found
         return found
 
-    def _span(self, at: int, length: int) -> Anchor:
+    def span(self, at: int, length: int) -> Anchor:
+        """The original-text span of ``length`` normalised characters from normalised position ``at``."""
         last = at + length - 1
         start = self._index[at]
         end = self._index[last] + 1
@@ -86,7 +93,7 @@ class SeedText:
     def anchor(self, quote: str, prefix: str | None = None, suffix: str | None = None, occurrence: int | None = None) -> Anchor:
         """Locate a quote; raises :class:`AnchorError` with an error code from :mod:`casd.errors`."""
         needle = normalise(quote)
-        hits = self._occurrences(needle)
+        hits = self.occurrences(needle)
         if prefix:
             p = normalise(prefix)
             hits = [h for h in hits if self.norm[:h].endswith(p) or self.norm[:h].rstrip().endswith(p.rstrip())]
@@ -98,10 +105,10 @@ class SeedText:
         if occurrence is not None:
             if occurrence > len(hits):
                 raise AnchorError("quote-occurrence", occurrence=occurrence, count=len(hits))
-            return self._span(hits[occurrence - 1], len(needle))
+            return self.span(hits[occurrence - 1], len(needle))
         if len(hits) > 1:
             raise AnchorError("quote-ambiguous", count=len(hits))
-        return self._span(hits[0], len(needle))
+        return self.span(hits[0], len(needle))
 
 
 def contains(outer: str, inner: str) -> bool:

@@ -27,7 +27,8 @@ from pathlib import Path
 from . import diff as diffs
 from .codebook import CITATION, LICENSE_TEXT, codebook, counts, datasheet
 from .errors import CasdError, IntegrityError, ValidationFailed
-from .build import INDEX, RELEASES, descriptor, dump_json, read_index, render, sha256, sums, write
+from .build import descriptor, dump_json, render, sha256, sums, write
+from .paths import INDEX, RELEASES, read_index
 from .checks import validate
 from .tables import layout
 

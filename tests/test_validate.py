@@ -87,3 +87,13 @@ def test_help_lists_every_command():
     assert r.returncode == 0
     for cmd in ("validate", "build", "schema"):
         assert cmd in r.stdout
+
+
+def test_dates_must_agree_with_setting_and_whole(project):
+    st = project / "dataset/statements/putin-csto-preventive-measures.yaml"
+    st.write_text(st.read_text().replace("date: 2014-12-23?", "date: 2015-01"))
+    ev = project / "dataset/events/bishkek-raid-2015-07-16.yaml"
+    ev.write_text(ev.read_text().replace("relation: related", "relation: part-of"))
+    out = run_casd("validate", "-C", str(project)).stdout
+    assert "putin-csto-preventive-measures.yaml:5:7: rule-violation: date '2015-01' lies outside its setting 'csto-summit-2014-12-23'" in out
+    assert "bishkek-raid-2015-07-16.yaml:4:7: rule-violation: date '2015-07-16' lies outside 'csto-summit-2014-12-23'" in out

@@ -200,6 +200,35 @@ def _check_figure_links(data: Dataset) -> list[Issue]:
     return found
 
 
+def _disjoint(a: str, b: str) -> bool:
+    """Whether two EDTF values cannot share a single day (unknown bounds never conflict)."""
+    x, y = edtf.parse(a), edtf.parse(b)
+    return bool((x.start and y.end and x.start > y.end) or (y.start and x.end and y.start > x.end))
+
+
+def _check_date_consistency(data: Dataset) -> list[Issue]:
+    """A statement falls within its setting's dates; a part of an event within the whole."""
+    found = []
+    events = data.tables["events"]
+
+    def date_of(event_id: str) -> str | None:
+        item = events.get(event_id)
+        return item.record.date if item is not None and item.record is not None else None
+
+    for item in data.tables["statements"].values():
+        rec = item.record
+        if rec is not None and rec.date and rec.setting_id and (other := date_of(rec.setting_id)) and _disjoint(rec.date, other):
+            found.append(item.at(("date",), "rule-violation", reason=f"date {rec.date!r} lies outside its setting {rec.setting_id!r} ({other!r})"))
+    for item in events.values():
+        rec = item.record
+        if rec is None or not rec.date:
+            continue
+        for loc, relation in walk(rec, "related[]"):
+            if relation.relation == "part-of" and (other := date_of(relation.event_id)) and _disjoint(rec.date, other):
+                found.append(item.at(("date",), "rule-violation", reason=f"date {rec.date!r} lies outside {relation.event_id!r} ({other!r}), which it is part of"))
+    return found
+
+
 def _check_self_references(data: Dataset) -> list[Issue]:
     found = []
     for item in data.tables["places"].values():
@@ -290,6 +319,7 @@ def validate(project: Path) -> Report:
     found += _check_evidence(data, report)
     found += _check_figure_links(data)
     found += _check_self_references(data)
+    found += _check_date_consistency(data)
     found += _check_ids_over_time(data)
     for item in data.all():
         if item.record is not None:

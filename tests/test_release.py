@@ -141,3 +141,13 @@ def test_load_formats(released):
     assert str(df["date_start"].dtype).startswith("date32")
     with pytest.raises(Exception, match="no table"):
         casd.load("nope")
+
+
+def test_interrupted_release_is_completed_not_rewritten(released):
+    index = released / "build/releases/index.json"
+    sums = (released / "build/releases/0.1.0/SHA256SUMS").read_bytes()
+    index.unlink()  # as if the process died after placing the folder, before writing the index
+    r = run_casd("release", "0.1.0", "-C", str(released))
+    assert r.returncode == 0, r.stdout + r.stderr
+    entry = json.loads(index.read_text())["releases"][0]
+    assert entry["version"] == "0.1.0" and entry["sums_sha256"] == hashlib.sha256(sums).hexdigest()

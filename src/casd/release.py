@@ -146,13 +146,14 @@ def publish(project: Path, p: Plan) -> bool:
     published = read_index(project)
     known = {e["version"]: e for e in published}
     if p.version in known or folder.exists():
-        existing = {
-            f.relative_to(folder).as_posix(): f.read_bytes() for f in sorted(folder.rglob("*")) if f.is_file()
-        } if folder.exists() else {}
-        if existing == p.files and p.version in known:
+        existing = {f.relative_to(folder).as_posix(): f.read_bytes() for f in sorted(folder.rglob("*")) if f.is_file()} if folder.exists() else {}
+        if existing != p.files:
+            raise CasdError(f"release {p.version} exists with different content; a published release is never rewritten")
+        if p.version in known:
             _verify_published(project, known[p.version])
             return False
-        raise CasdError(f"release {p.version} exists with different content; a published release is never rewritten")
+        # a crash after the folder was placed but before the index was written: finish the job
+        shutil.rmtree(folder)
     if published and tuple(map(int, p.version.split("."))) <= tuple(map(int, published[-1]["version"].split("."))):
         raise CasdError(f"version {p.version} is not after the latest release {published[-1]['version']}")
     releases.mkdir(parents=True, exist_ok=True)

@@ -13,17 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from typing import Annotated
-
-from pydantic import StringConstraints, ValidationError
-
-from . import edtf, yamlio
+from . import edtf
 from .errors import Issue, issue
 from .evidence import AnchorError, SeedText, contains
-from .models import EDTF_FIELDS, REFERENCES, SLUG, TABLES, Evidence, Figure, Model, Record, Source, Statement, Text
+from .models import EDTF_FIELDS, REFERENCES, TABLES, Evidence, Figure, Record, Source, Statement, Tombstone
 from .paths import RELEASES, read_index
-from .records import Dataset, Loaded, pydantic_issues, read_dataset
-from .vocab import RecordTable
+from .records import Dataset, Loaded, read_dataset, read_lists
 
 
 @dataclass
@@ -246,19 +241,6 @@ def _check_self_references(data: Dataset) -> list[Issue]:
 TOMBSTONES = Path("dataset/tombstones.yaml")
 
 
-class Tombstone(Model):
-    """A retired id: the record was removed or merged. Ids are never reused."""
-
-    table: RecordTable
-    """Table the id belonged to."""
-    id: Annotated[str, StringConstraints(pattern=SLUG)]
-    """The retired id."""
-    replaced_by: Annotated[str, StringConstraints(pattern=SLUG)] | None = None
-    """The record (same table) that replaced it, if any."""
-    reason: Text
-    """Why it was retired."""
-
-
 def _published_ids(project: Path) -> list[tuple[str, dict[str, set[str]]]]:
     """(version, table -> ids) for every published release, oldest first."""
     import pyarrow.parquet as pq
@@ -271,24 +253,8 @@ def _published_ids(project: Path) -> list[tuple[str, dict[str, set[str]]]]:
 
 
 def _check_ids_over_time(data: Dataset) -> list[Issue]:
-    found: list[Issue] = []
-    path = data.root / TOMBSTONES
-    retired: dict[tuple[str, str], Tombstone] = {}
-    if path.exists():
-        doc, problems = yamlio.read(path, TOMBSTONES.as_posix())
-        found += problems
-        here = Loaded("tombstones", "tombstones", TOMBSTONES.as_posix(), doc)
-        entries = doc.data.get("retired", []) if isinstance(doc.data, dict) else []
-        if not problems and (set(doc.data) - {"retired"} or not isinstance(entries, list)):
-            found.append(issue("rule-violation", here.path, reason="tombstones.yaml holds one key, retired: a list of {table, id, replaced_by, reason}"))
-            entries = []
-        for i, raw in enumerate(entries):
-            try:
-                t = Tombstone.model_validate(raw)
-            except ValidationError as err:
-                found += pydantic_issues(here, err, prefix=("retired", i))
-                continue
-            retired[(str(t.table), t.id)] = t
+    lists, found, _ = read_lists(data.root, TOMBSTONES, {"retired": Tombstone})
+    retired = {(str(t.table), t.id): t for t in lists["retired"]}
     for (table, rid), t in sorted(retired.items()):
         if rid in data.tables[table]:
             found.append(data.tables[table][rid].at(("id",), "tombstoned-id", id=rid, reason=t.reason))

@@ -22,14 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from pydantic import ValidationError
-
-from . import yamlio
 from .checks import Report, evidence_of
 from .errors import Issue, issue
 from .evidence import AnchorError, SeedText, normalise
-from .models import Model, Slug, Text
-from .records import Loaded, pydantic_issues
+from .models import Model, Text
+from .records import Loaded, read_lists
 
 FOLDER = Path("dataset/coverage")
 Kind = Literal["quotation", "number", "date", "name"]
@@ -139,24 +136,8 @@ def _inside(a: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
 
 def read_config(project: Path, source: str) -> tuple[list[Boilerplate], list[Ignore], list[Issue], Loaded | None]:
     """The reviewed lists of one seed, from ``dataset/coverage/<source>.yaml`` (absent: empty)."""
-    rel = FOLDER / f"{source}.yaml"
-    path = Path(project) / rel
-    if not path.exists():
-        return [], [], [], None
-    doc, problems = yamlio.read(path, rel.as_posix())
-    if problems:
-        return [], [], problems, None
-    here = Loaded("coverage", source, rel.as_posix(), doc)
-    found: list[Issue] = [here.at((k,), "unknown-field", key=True, field=k) for k in sorted(set(doc.data) - {"boilerplate", "ignore"})]
-    out: dict[str, list] = {"boilerplate": [], "ignore": []}
-    for key, model in (("boilerplate", Boilerplate), ("ignore", Ignore)):
-        entries = doc.data.get(key, [])
-        for i, raw in enumerate(entries if isinstance(entries, list) else [entries]):
-            try:
-                out[key].append(model.model_validate(raw))
-            except ValidationError as err:
-                found += pydantic_issues(here, err, prefix=(key, i))
-    return out["boilerplate"], out["ignore"], found, here
+    lists, found, here = read_lists(project, FOLDER / f"{source}.yaml", {"boilerplate": Boilerplate, "ignore": Ignore})
+    return lists["boilerplate"], lists["ignore"], found, here
 
 
 def measure(project: Path, report: Report) -> tuple[list[SeedCoverage], list[Issue]]:

@@ -367,6 +367,19 @@ class Figure(Record):
     """Other figures (table figures) for the same subject and measure that disagree with this one."""
 
 
+class Tombstone(Model):
+    """A retired id (``dataset/tombstones.yaml``): the record was removed or merged. Ids are never reused."""
+
+    table: RecordTable
+    """Table the id belonged to."""
+    id: Slug
+    """The retired id."""
+    replaced_by: Slug | None = None
+    """The record (same table) that replaced it, if any."""
+    reason: Text
+    """Why it was retired."""
+
+
 #: table name -> model. The order is the order of the tables in the data package.
 TABLES: dict[str, type[Record]] = {
     "sources": Source,

@@ -80,6 +80,34 @@ def pydantic_issues(item: Loaded, err: ValidationError, prefix: tuple = ()) -> l
     return found
 
 
+def read_lists(project: Path, rel: Path, lists: dict[str, type]) -> tuple[dict[str, list], list[Issue], Loaded | None]:
+    """Read a side file holding named lists of small records (tombstones, coverage lists).
+
+    Each entry is validated on its own, so one bad entry hides no other. A missing
+    file is empty.
+    """
+    out: dict[str, list] = {name: [] for name in lists}
+    path = Path(project) / rel
+    if not path.exists():
+        return out, [], None
+    doc, found = yamlio.read(path, rel.as_posix())
+    if found:
+        return out, found, None
+    here = Loaded(rel.parent.name, rel.stem, rel.as_posix(), doc)
+    found += [here.at((k,), "unknown-field", key=True, field=k) for k in sorted(set(doc.data) - set(lists))]
+    for name, model in lists.items():
+        entries = doc.data.get(name, [])
+        if not isinstance(entries, list):
+            found.append(here.at((name,), "invalid-value", reason="expected a list"))
+            continue
+        for i, raw in enumerate(entries):
+            try:
+                out[name].append(model.model_validate(raw))
+            except ValidationError as err:
+                found += pydantic_issues(here, err, prefix=(name, i))
+    return out, found, here
+
+
 def read_dataset(project: Path) -> tuple[Dataset, list[Issue]]:
     """Read and type every record under ``project/dataset``. Issues are collected, never raised."""
     project = Path(project)

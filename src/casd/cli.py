@@ -22,6 +22,21 @@ app = typer.Typer(
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(f"casd {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the package version (the latest data release) and exit.")] = False,
+) -> None:
+    """casd: validate, build and release the Central Asia Security Dataset."""
+
+
 class Format(str, Enum):
     text = "text"
     json = "json"
@@ -167,7 +182,7 @@ def versions(project: ProjectOpt = Path(".")) -> None:
 
 
 @app.command()
-def codebook(project: ProjectOpt = Path(".")) -> None:
+def codebook() -> None:
     """Print the codebook (every table, field and vocabulary value) as Markdown."""
     from .codebook import codebook as render_codebook
 

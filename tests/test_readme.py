@@ -24,8 +24,8 @@ def test_first_lines_are_the_two_commands_and_ci_runs_the_second():
 
 
 def test_python_snippets_run(tmp_path):
-    snippets = blocks("python")
-    assert len(snippets) >= 4
+    snippets = [b for b in blocks("python") if "pyspark" not in b]  # Spark's needs a Spark installation
+    assert len(snippets) == len(blocks("python")) - 1 >= 4
     for code in snippets:  # each in a fresh interpreter, from the repository root
         r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
         assert r.returncode == 0, code + r.stderr

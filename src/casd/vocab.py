@@ -106,6 +106,8 @@ VOCABULARIES: dict[str, dict[str, str]] = {
     "ParticipantRole": {
         "agent": "Carried out the event (the raiding force, the attacker, the one who announced).",
         "target": "Was targeted by the event.",
+        "alleged-perpetrator": "Named as responsible for an attack or plan by an attribution the source reports as unconfirmed (\"reportedly\").",
+        "alleged-affiliate": "The group those involved allegedly belonged to, by an attribution the source reports as unconfirmed.",
         "intended-target": "Was to be targeted by a planned or foiled attack.",
         "perpetrator": "Planned or carried out an attack.",
         "leader": "Led a group taking part in the event.",

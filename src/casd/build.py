@@ -85,7 +85,7 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _sources(project: Path, report: Report) -> list[dict]:
+def _sources(report: Report) -> list[dict]:
     return [{"title": s.title, "path": s.file} for s in report.dataset.records("sources")]
 
 
@@ -151,9 +151,9 @@ def csv_bytes(t: Table, data: list[dict]) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
-def parquet_bytes(t: Table, report: Report) -> bytes:
+def parquet_bytes(t: Table, data: list[dict]) -> bytes:
     buf = io.BytesIO()
-    pq.write_table(arrow(t, report), buf, compression="zstd", write_statistics=True)
+    pq.write_table(arrow(t, data), buf, compression="zstd", write_statistics=True)
     return buf.getvalue()
 
 
@@ -191,9 +191,10 @@ def render(report: Report, version: str) -> Rendered:
     tables = layout()
     files: dict[str, bytes] = {}
     for t in tables:
-        files[f"{t.name}.csv"] = csv_bytes(t, rows(t, report))
-        files[f"{t.name}.parquet"] = parquet_bytes(t, report)
-    sources = _sources(report.dataset.root, report)
+        data = rows(t, report)
+        files[f"{t.name}.csv"] = csv_bytes(t, data)
+        files[f"{t.name}.parquet"] = parquet_bytes(t, data)
+    sources = _sources(report)
     local_sources = [{"title": s["title"], "path": "../../" + s["path"]} for s in sources]
     data = dict(files)
     files["datapackage.json"] = dump_json(descriptor(tables, data, version, "", local_sources))

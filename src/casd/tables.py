@@ -328,9 +328,9 @@ def _evidence_rows(tname: str, rec: Record, report: Report, table: Table) -> lis
     return out
 
 
-def arrow(table: Table, report: Report) -> pa.Table:
-    """One table as Arrow, with the declared types."""
-    return pa.Table.from_pylist(rows(table, report), schema=table.arrow_schema)
+def arrow(table: Table, data: list[dict]) -> pa.Table:
+    """Rows of a table (from :func:`rows`) as Arrow, with the declared types."""
+    return pa.Table.from_pylist(data, schema=table.arrow_schema)
 
 
 assert set(RecordTable) == set(TABLES)  # the vocabulary of tables is the tables

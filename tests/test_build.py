@@ -5,7 +5,6 @@ import json
 import duckdb
 import pandas as pd
 import polars as pl
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from frictionless import validate as fl_validate

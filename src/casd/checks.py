@@ -218,7 +218,7 @@ def _check_date_consistency(data: Dataset) -> list[Issue]:
         rec = item.record
         if rec is None or not rec.date:
             continue
-        for loc, relation in walk(rec, "related[]"):
+        for _, relation in walk(rec, "related[]"):
             if relation.relation == "part-of" and (other := date_of(relation.event_id)) and _disjoint(rec.date, other):
                 found.append(item.at(("date",), "rule-violation", reason=f"date {rec.date!r} lies outside {relation.event_id!r} ({other!r}), which it is part of"))
     return found

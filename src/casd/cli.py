@@ -98,7 +98,7 @@ def build(
     except ValidationFailed as e:
         _echo_issues(e.issues, fmt)
         typer.echo(f"build failed: {len(e.issues)} problem(s); nothing was written", err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
     tables = sum(1 for n in rendered.files if n.endswith(".csv"))
     if check:
         problems = stale(root, rendered)
@@ -152,7 +152,7 @@ def release(
     except ValidationFailed as e:
         _echo_issues(e.issues, Format.text)
         typer.echo(f"release refused: {len(e.issues)} problem(s)", err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
     typer.echo(diffs.as_text(plan.diff))
     typer.echo(f"released {plan.version} in build/releases/{plan.version}/" if created else f"{plan.version} is already published with identical content", err=True)
 

@@ -100,7 +100,7 @@ _STOP = {
     "Meanwhile", "Instead", "Finally", "Furthermore", "Additionally", "Interestingly", "Eventually", "Throughout",
     "Following", "Given", "Unlike", "While", "With", "Among", "Adding", "Most", "Some", "All", "Many", "Nobody",
     "There", "Here", "What", "Often", "Until", "Over", "Prior", "Recruitment", "Speaking", "Indicating", "Fears",
-    "Citizens", "Antiterrorism", "Due", "Now", "Due", "Regional", "Recently", "Significantly", "Conspiracy", "Analysts",
+    "Citizens", "Antiterrorism", "Due", "Now", "Regional", "Recently", "Significantly", "Conspiracy", "Analysts",
     "Experts", "Official", "Riots", "Map", "Members", "Authorities", "Kyrgyz", "Russian", "Uzbek", "Kazakh", "Tajik",
     "Afghan", "American", "European", "Western", "Islamist", "Islamic", "Muslim", "Muslims", "Uzbeks", "Tajiks",
     "Central", "Asian", "Soviet", "Category", "Published", "Written", "Courtesy", "Breaking", "News", "Latest", "Posts",

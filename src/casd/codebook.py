@@ -27,8 +27,8 @@ LICENSE_TEXT = """Licences
 - The curated records (every CSV and Parquet table and datapackage.json): Creative Commons
   Attribution 4.0 International (CC BY 4.0), https://creativecommons.org/licenses/by/4.0/.
 - The source texts under seeds/ are news and analysis articles whose rights remain with their
-  publishers and authors (RFE/RL, The Times of Central Asia / GiroBlog, Foreign Intrigue, and an
-  unidentified outlet). They are included verbatim, unmodified, only so that every evidence
+  publishers and authors (the "Under The Black Flag" blog, The Times of Central Asia / GiroBlog,
+  Foreign Intrigue, and an unidentified outlet). They are included verbatim, unmodified, only so that every evidence
   quote can be verified at its character offsets; they are not licensed by casd.
 - The casd software: MIT licence.
 """

@@ -151,3 +151,15 @@ def test_interrupted_release_is_completed_not_rewritten(released):
     assert r.returncode == 0, r.stdout + r.stderr
     entry = json.loads(index.read_text())["releases"][0]
     assert entry["version"] == "0.1.0" and entry["sums_sha256"] == hashlib.sha256(sums).hexdigest()
+
+
+def test_a_release_smaller_than_its_changes_or_without_changes_is_refused(released):
+    r = run_casd("release", "patch", "-C", str(released))
+    assert r.returncode == 1 and "nothing changed since 0.1.0" in r.stderr
+    new = released / "dataset/places/osh.yaml"
+    new.write_text("id: osh\nname: Bishkek\nkind: city\nevidence:\n  - source: kyrgyz-officials-foil-attacks\n    quote: In the Kyrgyz capital of Bishkek\n")
+    r = run_casd("release", "0.1.1", "-C", str(released))
+    assert r.returncode == 1 and "0.1.1 is a patch release, but the changes since 0.1.0 call for a minor one" in r.stderr
+    assert not (released / "build/releases/0.1.1").exists()
+    r = run_casd("release", "-C", str(released))
+    assert r.returncode == 0 and "released 0.2.0" in r.stderr

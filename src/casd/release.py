@@ -115,12 +115,9 @@ def plan(project: Path, spec: str = "auto") -> Plan:
         if entry["version"] == spec:
             previous = entry["previous"]
     prev_side = diffs.release_side(project / RELEASES / previous, previous) if previous else None
-    probe, d = _render_release(project, report, "0.0.0", prev_side, previous)
     if spec == "auto":
-        level = d.bump if previous else "minor"
-        if level == "none":
-            raise CasdError(f"nothing changed since {previous}: no release needed")
-        version = diffs.bump(previous, level)
+        _, d = _render_release(project, report, "0.0.0", prev_side, previous)
+        version = diffs.bump(previous, d.bump if previous else "minor")
     elif spec in ("major", "minor", "patch"):
         version = diffs.bump(previous, spec)
     elif SEMVER.match(spec):
@@ -128,7 +125,20 @@ def plan(project: Path, spec: str = "auto") -> Plan:
     else:
         raise CasdError(f"version must be X.Y.Z, major, minor, patch or auto, not {spec!r}")
     files, d = _render_release(project, report, version, prev_side, previous)
+    if previous and spec not in {e["version"] for e in published}:
+        if d.empty:
+            raise CasdError(f"nothing changed since {previous}: no release needed")
+        given = _level(previous, version)
+        if diffs.LEVELS[given] < diffs.LEVELS[d.bump]:
+            why = "; ".join(c.text for c in d.reasons if c.level == d.bump)
+            raise CasdError(f"{version} is a {given} release, but the changes since {previous} call for a {d.bump} one: {why}")
     return Plan(version, previous, d, files)
+
+
+def _level(old: str, new: str) -> str:
+    """The SemVer level of going from ``old`` to ``new`` (both X.Y.Z)."""
+    o, n = [tuple(int(x) for x in v.split(".")) for v in (old, new)]
+    return "major" if n[0] != o[0] else "minor" if n[1] != o[1] else "patch"
 
 
 def _verify_published(project: Path, entry: dict) -> None:

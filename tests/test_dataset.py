@@ -56,3 +56,12 @@ def test_foreign_keys_join_in_polars():
     assert joined["speaker"].null_count() == 0
     dp = json.loads((ROOT / "datapackage.json").read_text())
     assert dp["version"].endswith("-dev")
+
+
+def test_editor_settings_map_every_table_to_its_json_schema():
+    from casd.models import TABLES
+
+    settings = json.loads((ROOT / ".vscode/settings.json").read_text())["yaml.schemas"]
+    for table in TABLES:
+        assert settings[f"./schema/records/{table}.json"] == [f"dataset/{table}/*.yaml"]
+        assert (ROOT / f"schema/records/{table}.json").is_file()

@@ -163,3 +163,21 @@ def test_a_release_smaller_than_its_changes_or_without_changes_is_refused(releas
     assert not (released / "build/releases/0.1.1").exists()
     r = run_casd("release", "-C", str(released))
     assert r.returncode == 0 and "released 0.2.0" in r.stderr
+
+
+def test_dry_run_proposes_and_writes_nothing(released):
+    edit(released / "dataset/events/csto-summit-2014-12-23.yaml", "title: CSTO summit", "title: CSTO summit meeting")
+    before = sorted(p.name for p in (released / "build/releases").iterdir())
+    r = run_casd("release", "--dry-run", "-C", str(released))
+    assert r.returncode == 0 and "casd release 0.1.1:" in r.stdout and "Proposed bump: patch" in r.stdout
+    assert sorted(p.name for p in (released / "build/releases").iterdir()) == before
+
+
+def test_sha256sum_checks_a_release_folder(released):
+    import shutil
+    import subprocess
+
+    if not shutil.which("sha256sum"):
+        pytest.fail("sha256sum (coreutils) is not installed")
+    r = subprocess.run(["sha256sum", "--check", "--quiet", "SHA256SUMS"], cwd=released / "build/releases/0.1.0", capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr

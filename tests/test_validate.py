@@ -97,3 +97,8 @@ def test_dates_must_agree_with_setting_and_whole(project):
     out = run_casd("validate", "-C", str(project)).stdout
     assert "putin-csto-preventive-measures.yaml:5:7: rule-violation: date '2015-01' lies outside its setting 'csto-summit-2014-12-23'" in out
     assert "bishkek-raid-2015-07-16.yaml:4:7: rule-violation: date '2015-07-16' lies outside 'csto-summit-2014-12-23'" in out
+
+
+def test_runs_from_inside_the_project(project):
+    r = run_casd("validate", cwd=project / "dataset" / "events")
+    assert r.returncode == 0 and "ok: 15 record file(s) valid" in r.stderr

@@ -47,7 +47,12 @@ ProjectOpt = Annotated[Path, typer.Option("--project", "-C", help="Project folde
 
 
 def _project(project: Path) -> Path:
-    return project.resolve()
+    """The project folder: the given one, or the nearest parent that holds dataset/ (run from anywhere inside)."""
+    start = project.resolve()
+    for folder in (start, *start.parents):
+        if (folder / "dataset").is_dir():
+            return folder
+    return start
 
 
 def _echo_issues(issues, fmt: Format) -> None:

@@ -30,10 +30,6 @@ class Report:
     anchors: dict[tuple[str, str, tuple], tuple[int, int]] = field(default_factory=dict)
     seeds: dict[str, str] = field(default_factory=dict)  # source id -> seed text
 
-    @property
-    def ok(self) -> bool:
-        return not self.issues
-
 
 def walk(obj: object, spec: str, loc: tuple = ()) -> Iterator[tuple[tuple, object]]:
     """Yield ``(loc, value)`` for a field path such as ``participants[].actor_id``."""
@@ -305,5 +301,3 @@ def only(issues: list[Issue], paths: list[str], project: Path) -> list[Issue]:
             wanted.append(Path(p).as_posix())
     return [i for i in issues if any(i.path == w or i.path.startswith(w.rstrip("/") + "/") for w in wanted)]
 
-
-__all__ = ["Report", "validate", "only", "walk", "evidence_of", "TABLES"]

@@ -68,9 +68,8 @@ def counts(report: Report) -> dict[str, int]:
     return {t.name: len(rows(t, report)) for t in layout()}
 
 
-def datasheet(report: Report, version: str) -> str:
-    """A datasheet (Gebru et al.) whose figures are computed from the data."""
-    n = counts(report)
+def datasheet(report: Report, version: str, n: dict[str, int]) -> str:
+    """A datasheet (Gebru et al.) whose figures are computed from the data (``n``: rows per table)."""
     data = report.dataset
     sources = data.records("sources")
     per_source = Counter(ev.source for item in data.all() if item.record for ev in item.record.evidence)

@@ -94,7 +94,7 @@ def _render_release(project: Path, report, version: str, previous_side, previous
         files[s.file] = (project / s.file).read_bytes()
     n = counts(report)
     files["datapackage.json"] = dump_json(desc)
-    files["DATASHEET.md"] = datasheet(report, version).encode("utf-8")
+    files["DATASHEET.md"] = datasheet(report, version, n).encode("utf-8")
     files["CODEBOOK.md"] = codebook().encode("utf-8")
     files["README.md"] = _release_readme(version, n).encode("utf-8")
     files["CITATION.cff"] = CITATION.format(version=version).encode("utf-8")

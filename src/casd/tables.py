@@ -29,7 +29,7 @@ from pydantic import BaseModel
 
 from . import edtf
 from .checks import Report, evidence_of
-from .models import EDTF_FIELDS, REFERENCES, TABLES, Evidence, Record
+from .models import EDTF_FIELDS, REFERENCES, TABLES, Claim, Evidence, Record
 from .vocab import VOCABULARIES, RecordTable
 
 ARROW_TYPES = {
@@ -190,12 +190,18 @@ def _link_table(parent: str, fname: str) -> Table:
     return Table(name, desc, head + body, [key, "ordinal"], [ForeignKey(key, parent)])
 
 
+def _per_record_head(what: str, ordinal: str) -> list[Column]:
+    """The key columns of a table that hangs off records of any table (claims, evidence)."""
+    return [
+        Column("record_table", "string", f"Table of the record {what}.", True, "RecordTable"),
+        Column("record_id", "string", f"Id of the record {what}.", True),
+        Column("ordinal", "integer", ordinal, True),
+    ]
+
+
 def _evidence_table() -> Table:
     ev = {n: (i.description or "").strip() for n, i in Evidence.model_fields.items()}
-    cols = [
-        Column("record_table", "string", "Table of the record this evidence supports.", True, "RecordTable"),
-        Column("record_id", "string", "Id of the record this evidence supports.", True),
-        Column("ordinal", "integer", "Position among the record's evidence (its own first, then its claims'), 1-based.", True),
+    cols = _per_record_head("this evidence supports", "Position among the record's evidence (its own first, then its claims'), 1-based.") + [
         Column("claim_ordinal", "integer", "The claim (table claims, same record) this evidence supports; empty for the record's own evidence."),
         Column("source_id", "string", "The source the quote is taken from (table sources).", True),
         Column("quote", "string", "The exact text of the source at char_start:char_end.", True),
@@ -210,18 +216,7 @@ def _evidence_table() -> Table:
 
 
 def _claims_table() -> Table:
-    from .models import Claim
-
-    cl = {n: (i.description or "").strip() for n, i in Claim.model_fields.items()}
-    cols = [
-        Column("record_table", "string", "Table of the record the claim is about.", True, "RecordTable"),
-        Column("record_id", "string", "Id of the record the claim is about.", True),
-        Column("ordinal", "integer", "Position among the record's claims, 1-based.", True),
-        Column("field", "string", cl["field"], True),
-        Column("value", "string", cl["value"], True),
-        Column("rank", "string", cl["rank"], True, "Rank"),
-        Column("note", "string", cl["note"]),
-    ]
+    cols = _per_record_head("the claim is about", "Position among the record's claims, 1-based.") + scalar_columns(Claim, set())
     return Table("claims", (Claim.__doc__ or "").strip(), cols, ["record_table", "record_id", "ordinal"])
 
 
@@ -299,10 +294,8 @@ def rows(table: Table, report: Report) -> list[dict]:
 
 
 def _claims_rows(tname: str, rec: Record) -> list[dict]:
-    return [
-        {"record_table": tname, "record_id": rec.id, "ordinal": i, "field": c.field, "value": c.value, "rank": str(c.rank), "note": c.note}
-        for i, c in enumerate(rec.claims, start=1)
-    ]
+    own = scalar_columns(Claim, set())
+    return [{"record_table": tname, "record_id": rec.id, "ordinal": i, **_scalar_row(c, own)} for i, c in enumerate(rec.claims, start=1)]
 
 
 def _evidence_rows(tname: str, rec: Record, report: Report, table: Table) -> list[dict]:

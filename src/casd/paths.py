@@ -1,25 +1,37 @@
-"""Where things live in a casd project, and the release index. Light: imported by both sides."""
+"""Where things live in a casd project: every path, and finding the project root.
+
+A casd project is the nearest folder, from the current one upwards (as git finds its
+repository), that holds ``dataset/package.yaml``. Light: stdlib only, imported by both sides.
+"""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from .errors import ProjectError
+
 DATASET = Path("dataset")
-CURRENT = Path("build/current")
-RELEASES = Path("build/releases")
+PACKAGE_META = DATASET / "package.yaml"
+TOMBSTONES = DATASET / "tombstones.yaml"
+COVERAGE = DATASET / "coverage"
+SEEDS = Path("seeds")
+SCHEMA = Path("schema")
+DOCS = Path("docs")
+BUILD = Path("build")
+CURRENT = BUILD / "current"
+RELEASES = BUILD / "releases"
 INDEX_NAME = "index.json"
 INDEX = RELEASES / INDEX_NAME
+ROOT_DESCRIPTOR = Path("datapackage.json")
+CHANGELOG = Path("CHANGELOG.md")
+CITATION = Path("CITATION.cff")
+VERSION_FILE = Path("src/casd/_version.py")
 
 
-def read_index_file(path: Path) -> list[dict]:
-    """Entries of a release index file, oldest first (``[]`` if there is none)."""
-    path = Path(path)
-    if not path.exists():
-        return []
-    return json.loads(path.read_text(encoding="utf-8"))["releases"]
-
-
-def read_index(project: Path) -> list[dict]:
-    """Published releases of a project, oldest first, from ``build/releases/index.json``."""
-    return read_index_file(Path(project) / INDEX)
+def find_project(start: Path | str = ".") -> Path:
+    """The project root: ``start`` or its nearest parent holding ``dataset/package.yaml``."""
+    here = Path(start).resolve()
+    for folder in (here, *here.parents):
+        if (folder / PACKAGE_META).is_file():
+            return folder
+    raise ProjectError(f"not a casd project: no {PACKAGE_META.as_posix()} in {here} or any parent folder")

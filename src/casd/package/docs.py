@@ -1,84 +1,133 @@
-"""Generated documentation: the codebook (every table, field and vocabulary value) and the datasheet.
-
-Both are generated from the models and the data, never typed by hand, so they
-cannot drift from what they describe.
-"""
+"""Generated documentation: the codebook, the join rules, the datasheet, the citation and the
+release README. All generated from the models, the metadata and the data, never typed by hand."""
 
 from __future__ import annotations
 
 from collections import Counter
 
-from .checks import Report
-from .tables import layout, rows
-from .vocab import VOCABULARIES
-
-CITATION = """cff-version: 1.2.0
-message: "If you use this dataset, please cite it as below."
-title: "casd: Central Asia Security Dataset"
-type: dataset
-authors:
-  - name: "casd contributors"
-version: "{version}"
-license: CC-BY-4.0
-"""
-
-LICENSE_TEXT = """Licences
-
-- The curated records (every CSV and Parquet table and datapackage.json): Creative Commons
-  Attribution 4.0 International (CC BY 4.0), https://creativecommons.org/licenses/by/4.0/.
-- The source texts under seeds/ are news and analysis articles whose rights remain with their
-  publishers and authors (the "Under The Black Flag" blog, The Times of Central Asia / GiroBlog,
-  Foreign Intrigue, and an unidentified outlet). They are included verbatim, unmodified, only so that every evidence
-  quote can be verified at its character offsets; they are not licensed by casd.
-- The casd software: MIT licence.
-"""
+from ..curate.validate import Validated
+from ..model import edtf
+from ..model.meta import PackageMeta
+from ..model.records import Event, Figure, Source
+from ..model.relational import layout, tables
+from ..model.vocab import VOCABULARIES, DatePrecision
 
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def joins() -> list[tuple[str, str, str]]:
+    """Every ``(table, column, joins to)`` of the package: foreign keys, then polymorphic pairs."""
+    out = [(t.name, fk.fields, f"{fk.resource}.{fk.reference}") for t in tables() for fk in t.foreign_keys]
+    for p in layout().poly_references:
+        out.append((p.table, p.field, f"<{p.table_field}>.id"))
+    out.append(("claims", "record_id", "<record_table>.id"))
+    out.append(("evidence", "record_id", "<record_table>.id"))
+    return out
+
+
+def joins_markdown() -> str:
+    rows = "\n".join(f"| `{t}` | `{c}` | `{to}` |" for t, c, to in joins())
+    return (
+        "A column joins to the `id` of the table its foreign key names, not always the table its name suggests:\n"
+        "role-named columns (`speaker_id`, `organisation_id`, `setting_id`, …) name their target below, and\n"
+        "`<field>` means the table is given, row by row, by that column (a polymorphic pair).\n\n"
+        "| table | column | joins to |\n|---|---|---|\n" + rows + "\n"
+    )
+
+
 def codebook() -> str:
     out = [
         "# casd codebook",
         "",
-        "Generated from the models (`src/casd/models.py`) and vocabularies (`src/casd/vocab.py`).",
+        "Generated from the models (`src/casd/model/records.py`) and vocabularies (`src/casd/model/vocab.py`).",
         "Types are Frictionless types; in Parquet, `date` is Date32, `integer` Int64, `number` Float64,",
         "`boolean` Boolean and `array` list<string> (a JSON array in CSV).",
         "",
+        "## How the tables join",
+        "",
+        joins_markdown(),
     ]
-    for t in layout():
+    for t in tables():
         out += [f"## {t.name}", "", t.description, "", f"Primary key: `{', '.join(t.primary_key)}`.", ""]
         if t.foreign_keys:
             out += ["Foreign keys: " + "; ".join(f"`{fk.fields}` → `{fk.resource}.{fk.reference}`" for fk in t.foreign_keys) + ".", ""]
         out += ["| field | type | required | meaning |", "|---|---|---|---|"]
         for c in t.columns:
-            vocab = f" Values: {c.vocabulary} (below)." if c.vocabulary else ""
+            vocab = f" Values: {c.vocabulary.__name__} (below)." if c.vocabulary else ""
             out.append(f"| `{c.name}` | {c.type} | {'yes' if c.required else ''} | {_cell(c.description)}{vocab} |")
         out.append("")
     out += ["## Vocabularies", ""]
-    for name, values in VOCABULARIES.items():
-        out += [f"### {name}", "", "| value | definition |", "|---|---|"]
-        out += [f"| `{v}` | {_cell(d)} |" for v, d in values.items()]
+    for name, vocab in VOCABULARIES.items():
+        out += [f"### {name}", "", _cell((vocab.__doc__ or "").strip()), "", "| value | definition |", "|---|---|"]
+        out += [f"| `{m.value}` | {_cell(m.definition)} |" for m in vocab]
         out.append("")
     return "\n".join(out)
 
 
-def counts(report: Report) -> dict[str, int]:
-    return {t.name: len(rows(t, report)) for t in layout()}
+def citation(meta: PackageMeta, version: str) -> str:
+    """``CITATION.cff`` for a version."""
+    authors = "".join(f'  - name: "{c.title}"\n' for c in meta.contributors)
+    return (
+        "cff-version: 1.2.0\n"
+        'message: "If you use this dataset, please cite it as below."\n'
+        f'title: "{meta.name}: {meta.title}"\n'
+        "type: dataset\n"
+        f"authors:\n{authors}"
+        f'version: "{version}"\n'
+        f"license: {meta.licenses[0].name}\n"
+    )
 
 
-def datasheet(report: Report, version: str, n: dict[str, int]) -> str:
+def licence_text(meta: PackageMeta) -> str:
+    records = "; ".join(f"{lic.title}, {lic.path}" for lic in meta.licenses)
+    return (
+        "Licences\n\n"
+        f"- The curated records (every CSV and Parquet table and datapackage.json): {records}.\n"
+        f"- {meta.source_rights}\n"
+        f"- The casd software: {meta.software_license} licence.\n"
+    )
+
+
+def release_readme(meta: PackageMeta, version: str, counts: dict[str, int]) -> str:
+    rows = "\n".join(f"| {k} | {v} |" for k, v in counts.items())
+    return f"""# {meta.name} {version}
+
+The {meta.title}, release {version}: curated records with verbatim evidence
+from five articles (2014-2015), as CSV and Parquet twins described by `datapackage.json`
+(Frictionless Data Package v2).
+
+| table | rows |
+|---|---:|
+{rows}
+
+Verify: `sha256sum -c SHA256SUMS`. Documentation: `DATASHEET.md`, `CODEBOOK.md`. Changes against
+the previous release: `changes.csv`.
+
+{licence_text(meta)}
+Cite: see `CITATION.cff`.
+"""
+
+
+def _unsure(date: str | None) -> bool:
+    if not date:
+        return False
+    parsed = edtf.parse(date)
+    return parsed.uncertain or parsed.precision in (DatePrecision.day_unknown_year, DatePrecision.month_unknown_year)
+
+
+def datasheet(v: Validated, version: str, n: dict[str, int]) -> str:
     """A datasheet (Gebru et al.) whose figures are computed from the data (``n``: rows per table)."""
-    data = report.dataset
-    sources = data.records("sources")
-    per_source = Counter(ev.source for item in data.all() if item.record for ev in item.record.evidence)
-    events = data.records("events")
-    uncertain = sum(1 for e in events if e.date and ("?" in e.date or e.date.startswith("XXXX")))
+    data = v.dataset
+    sources = data.records(Source)
+    per_source = Counter(ev.source for _, rec in data.typed() for ev in rec.evidence)
+    events = data.records(Event)
+    uncertain = sum(1 for e in events if _unsure(e.date))
     undated = sum(1 for e in events if not e.date)
     claims = n.get("claims", 0)
-    alternatives = sum(1 for f in data.records("figures") if f.alternatives)
-    table_rows = "\n".join(f"| {k} | {v} |" for k, v in n.items())
+    alternatives = sum(1 for f in data.records(Figure) if f.alternatives)
+    table_rows = "\n".join(f"| {k} | {c} |" for k, c in n.items())
     source_rows = "\n".join(f"| `{s.id}` | {s.title} | {s.published or 'not stated'} | {per_source.get(s.id, 0)} |" for s in sources)
     return f"""# Datasheet: casd {version}
 
@@ -131,7 +180,7 @@ complete coverage of the region; inferring anything the five articles do not rep
 
 ## Distribution and licence
 Released as versioned CSV and Parquet with a Frictionless Data Package descriptor, SHA256SUMS
-and a reproducible archive. Records: CC BY 4.0. Source texts: rights remain with their
+and a reproducible archive. Records: {", ".join(lic.name for lic in v.meta.licenses) if v.meta else ""}. Source texts: rights remain with their
 publishers; included only for verification. Cite with `CITATION.cff`.
 
 ## Maintenance

@@ -22,16 +22,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-#: precision values and their meaning (for the codebook)
-PRECISIONS = {
-    "day": "A single day.",
-    "month": "A month; the day is not given.",
-    "year": "A year; month and day are not given.",
-    "decade": "A decade (e.g. 201X).",
-    "day-unknown-year": "Month and day are known, the year is not (XXXX-MM-DD).",
-    "month-unknown-year": "The month is known, the year is not (XXXX-MM).",
-    "interval": "An interval between two dates (see start and end).",
-}
+from .vocab import DatePrecision as P
 
 _DATE = re.compile(
     r"(?P<year>\d{4}|\d{3}X|\d{2}XX|XXXX)"
@@ -51,7 +42,7 @@ class EDTF:
     text: str
     start: date | None
     end: date | None
-    precision: str
+    precision: P
     uncertain: bool
     approximate: bool
 
@@ -73,25 +64,28 @@ def _single(text: str) -> EDTF:
             raise EDTFError(f"{text!r}: day {day} does not exist in that month")
     uncertain, approximate = qual in "?%" and qual != "", qual in "~%" and qual != ""
     if year == "XXXX":
-        precision = "day-unknown-year" if day and day != "XX" else "month-unknown-year" if month and month != "XX" else "year"
-        if precision == "year":
+        if day and day != "XX":
+            precision = P.day_unknown_year
+        elif month and month != "XX":
+            precision = P.month_unknown_year
+        else:
             raise EDTFError(f"{text!r}: a fully unspecified date says nothing; leave the field out")
         return EDTF(text, None, None, precision, uncertain, approximate)
     if "X" in year:
         width = 10 ** year.count("X")
         lo = int(year.replace("X", "0"))
-        return EDTF(text, date(max(lo, 1), 1, 1), date(lo + width - 1, 12, 31), "decade" if width == 10 else "year", uncertain, approximate)
+        return EDTF(text, date(max(lo, 1), 1, 1), date(lo + width - 1, 12, 31), P.decade if width == 10 else P.century, uncertain, approximate)
     y = int(year)
     if y == 0:
         raise EDTFError(f"{text!r}: year 0000 is outside Python's calendar")
     if month is None or month == "XX":
-        return EDTF(text, date(y, 1, 1), date(y, 12, 31), "year" if month is None else "month", uncertain, approximate)
+        return EDTF(text, date(y, 1, 1), date(y, 12, 31), P.year, uncertain, approximate)  # 2015 or 2015-XX
     mo = int(month)
     last = calendar.monthrange(y, mo)[1]
     if day is None or day == "XX":
-        return EDTF(text, date(y, mo, 1), date(y, mo, last), "month" if day is None else "day", uncertain, approximate)
+        return EDTF(text, date(y, mo, 1), date(y, mo, last), P.month, uncertain, approximate)  # 2015-07 or 2015-07-XX
     d = date(y, mo, int(day))
-    return EDTF(text, d, d, "day", uncertain, approximate)
+    return EDTF(text, d, d, P.day, uncertain, approximate)
 
 
 def parse(text: str) -> EDTF:
@@ -120,7 +114,7 @@ def parse(text: str) -> EDTF:
         raise EDTFError(f"{text!r}: the interval ends before it starts")
     uncertain = any(e.uncertain for e in ends if e)
     approximate = any(e.approximate for e in ends if e)
-    return EDTF(text, start, end, "interval", uncertain, approximate)
+    return EDTF(text, start, end, P.interval, uncertain, approximate)
 
 
 def check(text: str) -> str:

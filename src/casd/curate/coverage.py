@@ -20,15 +20,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from .checks import Report, evidence_of
-from .errors import Issue, issue
-from .evidence import AnchorError, SeedText, normalise
-from .models import Model, Text
-from .records import Loaded, read_lists
+from pydantic import Field
 
-FOLDER = Path("dataset/coverage")
+from ..model.records import Actor, Figure, Model, MilitaryBase, Place, Source, Statement
+from ..model.types import Text
+from ..paths import COVERAGE as FOLDER
+from .anchors import evidence_of
+from .evidence import AnchorError, normalise
+from .issues import Issue, issue
+from .load import RecordFile, read_lists
+from .validate import Validated
 Kind = Literal["quotation", "number", "date", "name"]
 
 
@@ -37,7 +40,7 @@ class Boilerplate(Model):
 
     quote: Text
     """The passage, verbatim; every sentence it overlaps is left out of the count."""
-    occurrence: int | None = None
+    occurrence: Annotated[int, Field(ge=1)] | None = None
     """Which occurrence, if the passage repeats (default: all)."""
     reason: Text
     """Why it states no fact."""
@@ -134,68 +137,53 @@ def _inside(a: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
     return any(s <= a[0] and a[1] <= e for s, e in spans)
 
 
-def read_config(project: Path, source: str) -> tuple[list[Boilerplate], list[Ignore], list[Issue], Loaded | None]:
+def read_config(project: Path, source: str) -> tuple[list[Boilerplate], list[Ignore], list[Issue], RecordFile | None]:
     """The reviewed lists of one seed, from ``dataset/coverage/<source>.yaml`` (absent: empty)."""
     lists, found, here = read_lists(project, FOLDER / f"{source}.yaml", {"boilerplate": Boilerplate, "ignore": Ignore})
     return lists["boilerplate"], lists["ignore"], found, here
 
 
-def measure(project: Path, report: Report) -> tuple[list[SeedCoverage], list[Issue]]:
-    """Coverage of every seed (requires a validated report)."""
+def measure(project: Path, report: Validated) -> tuple[list[SeedCoverage], list[Issue]]:
+    """Coverage of every seed (requires a valid dataset)."""
     found: list[Issue] = []
     data = report.dataset
-    known = {s.id for s in data.records("sources")}
+    known = {s.id for s in data.records(Source)}
     folder = Path(project) / FOLDER
     for path in sorted(folder.glob("*")) if folder.is_dir() else []:
         if path.suffix != ".yaml" or path.stem not in known:
-            found.append(issue("rule-violation", (FOLDER / path.name).as_posix(), reason="coverage files are named <source id>.yaml"))
-    spans: dict[str, list[tuple[int, int]]] = {sid: [] for sid in report.seeds}
+            found.append(issue("coverage-file-name", (FOLDER / path.name).as_posix()))
+    seeds = report.anchors.seeds
+    spans: dict[str, list[tuple[int, int]]] = {sid: [] for sid in seeds}
     by_table: dict[str, dict[str, list[tuple[int, int]]]] = {}
-    citing: dict[str, set[tuple[str, str]]] = {sid: set() for sid in report.seeds}
-    for item in data.all():
-        if item.record is None:
-            continue
-        for loc, ev in evidence_of(item.record):
-            anchor = report.anchors.get((item.table, item.id, loc))
+    citing: dict[str, set[tuple[str, str]]] = {sid: set() for sid in seeds}
+    for item, rec in data.typed():
+        for loc, ev in evidence_of(rec):
+            anchor = report.anchors.get(item.table, item.id, loc)
             if anchor is None:
                 continue
             spans.setdefault(ev.source, []).append(anchor)
             by_table.setdefault(item.table, {}).setdefault(ev.source, []).append(anchor)
             citing.setdefault(ev.source, set()).add((item.table, item.id))
-    texts = {sid: SeedText(t) for sid, t in report.seeds.items()}
-    # figure texts and statement quotes, located inside their own evidence
-    figure_spans: dict[str, list[tuple[int, int]]] = {}
+    figure_spans = _figure_spans(report)
     statement_quotes: dict[str, list[str]] = {}
-    for table, attr, sink in (("figures", "text", figure_spans), ("statements", "quote", None)):
-        for rec in data.records(table):
-            for loc, ev in evidence_of(rec):
-                anchor = report.anchors.get((table, rec.id, loc))
-                if anchor is None:
-                    continue
-                if sink is None:
-                    statement_quotes.setdefault(ev.source, []).append(normalise(rec.quote).strip(" ,.;:"))
-                    continue
-                seed = texts[ev.source]
-                inner = normalise(getattr(rec, attr))
-                window = seed.norm.find(inner, max(0, seed.norm_position(anchor[0]) - 1))
-                if window != -1:
-                    a = seed.span(window, len(inner))
-                    sink.setdefault(ev.source, []).append((a.start, a.end))
+    for st in data.records(Statement):
+        for loc, ev in evidence_of(st):
+            if report.anchors.get("statements", st.id, loc) is not None:
+                statement_quotes.setdefault(ev.source, []).append(normalise(st.quote).strip(" ,.;:"))
     names = set()
-    for table in ("actors", "places", "bases"):
-        for rec in data.records(table):
-            names.add(normalise(rec.name))
-            names.update(normalise(a) for a in rec.aliases)
+    for named in (*data.records(Actor), *data.records(Place), *data.records(MilitaryBase)):
+        names.add(normalise(named.name))
+        names.update(normalise(a) for a in named.aliases)
     result = []
-    for src in sorted(data.records("sources"), key=lambda s: s.file):
+    for src in sorted(data.records(Source), key=lambda s: s.file):
         sid = src.id
-        text = report.seeds.get(sid)
-        if text is None:
+        if sid not in seeds:
             continue
+        text = seeds[sid].text
         boiler, ignores, problems, config = read_config(project, sid)
         found += problems
         ignored = {(sid, i.kind, normalise(i.text)) for i in ignores}
-        seed = texts[sid]
+        seed = seeds[sid]
         excluded_spans = []
         for b in boiler:
             try:
@@ -222,20 +210,47 @@ def measure(project: Path, report: Report) -> tuple[list[SeedCoverage], list[Iss
             else:
                 cov.uncited.append(text[s[0]:s[1]])
         counted = [s for s in sents if not _overlaps(s, excluded_spans)]
-        used: set = set()
+        used: set[tuple[str, str, str]] = set()
         cov.flags = _flags(text, sid, counted, statement_quotes.get(sid, []), figure_spans.get(sid, []), by_table, names, ignored, used)
         for i, entry in enumerate(ignores):
             if config is not None and (sid, entry.kind, normalise(entry.text)) not in used:
-                found.append(config.at(("ignore", i, "text"), "rule-violation", reason=f"ignore entry ({entry.kind} {entry.text!r}) matches no flagged item: remove it"))
+                found.append(config.at(("ignore", i, "text"), "coverage-ignore-stale", kind=entry.kind, text=entry.text))
         result.append(cov)
     return result, found
 
 
-def _flags(text, sid, counted, quotes, figure_spans, by_table, names, ignored, used) -> list[Flag]:
+def _figure_spans(report: Validated) -> dict[str, list[tuple[int, int]]]:
+    """Where each figure's printed text stands, located inside its own evidence."""
+    out: dict[str, list[tuple[int, int]]] = {}
+    for fig in report.dataset.records(Figure):
+        for loc, ev in evidence_of(fig):
+            anchor = report.anchors.get("figures", fig.id, loc)
+            if anchor is None:
+                continue
+            seed = report.anchors.seeds[ev.source]
+            inner = normalise(fig.text)
+            window = seed.norm.find(inner, max(0, seed.norm_position(anchor[0]) - 1))
+            if window != -1:
+                a = seed.span(window, len(inner))
+                out.setdefault(ev.source, []).append((a.start, a.end))
+    return out
+
+
+def _flags(  # noqa: C901 - one pass over the sentences for the four kinds of flag
+    text: str,
+    sid: str,
+    counted: list[tuple[int, int]],
+    quotes: list[str],
+    figure_spans: list[tuple[int, int]],
+    by_table: dict[str, dict[str, list[tuple[int, int]]]],
+    names: set[str],
+    ignored: set[tuple[str, str, str]],
+    used: set[tuple[str, str, str]],
+) -> list[Flag]:
     out: list[Flag] = []
     date_spans = [a for t in ("events", "statements", "bases", "sources", "actors") for a in by_table.get(t, {}).get(sid, [])]
 
-    def keep(kind, m_start, m_end):
+    def keep(kind: str, m_start: int, m_end: int) -> None:
         t = text[m_start:m_end]
         key = (sid, kind, normalise(t))
         if key in ignored:

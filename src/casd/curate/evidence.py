@@ -34,7 +34,7 @@ class Anchor:
 
 
 class AnchorError(Exception):
-    def __init__(self, code: str, **params):
+    def __init__(self, code: str, **params: object):
         self.code = code
         self.params = params
 

@@ -1,23 +1,28 @@
-"""Typed records: one Pydantic model per record kind.
+"""Typed records: one Pydantic model per record kind, the single source of truth of the data model.
 
 Field docstrings are the documentation: they flow into the JSON Schemas in
-``schema/``, the Frictionless table schemas and the codebook. Models only type
-and constrain single values; rules that span fields or records live in
-:mod:`casd.checks`, where each broken rule can point at its line.
+``schema/``, the Frictionless table schemas, the Parquet field metadata and the codebook.
+Field annotations are the relational layout: :mod:`casd.model.relational` derives every
+table, column, link table and foreign key from them (see :mod:`casd.model.types` for the
+markers). Models only type and constrain single values; rules that span fields or records
+live in :mod:`casd.curate.checks`, where each broken rule can point at its line.
 
-Conventions: ids are lowercase slugs equal to the file name; a reference to a
-record of one table is a field named ``<thing>_id``; dates are EDTF strings
-(:mod:`casd.edtf`); country codes are ISO 3166-1 alpha-3; every scalar is text in
+Conventions: ids are lowercase slugs equal to the file name; dates are EDTF strings
+(:mod:`casd.model.edtf`); country codes are ISO 3166-1 alpha-3; every scalar is text in
 YAML and typed here.
+
+To add a field: one annotated line with a docstring, here. To add a record table: a
+:class:`Record` subclass with ``table`` and ``key``, listed in :data:`RECORDS`, and a
+value in :class:`~casd.model.vocab.RecordTable`.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, ClassVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from . import edtf
+from .types import ActorId, Country, EDTFDate, EventId, FigureId, Link, PlaceId, PolyRef, Shared, Slug, SourceId, Text
 from .vocab import (
     ActorKind,
     AuthorRole,
@@ -36,22 +41,7 @@ from .vocab import (
     SourceKind,
     StatementKind,
     Unit,
-    countries,
 )
-
-SLUG = r"^[a-z0-9]+(-[a-z0-9]+)*$"
-
-
-def _country(code: str) -> str:
-    if code not in countries():
-        raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-3 country code")
-    return code
-
-
-Slug = Annotated[str, StringConstraints(pattern=SLUG)]
-Text = Annotated[str, StringConstraints(min_length=1)]
-EDTFDate = Annotated[str, AfterValidator(edtf.check), Field(json_schema_extra={"format": "edtf"})]
-Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), AfterValidator(_country)]
 
 
 class Model(BaseModel):
@@ -64,7 +54,7 @@ class Evidence(Model):
     The build resolves it to character offsets (a TextPositionSelector) in the seed text.
     """
 
-    source: Slug
+    source: SourceId
     """Id of the source (table sources) the quote is taken from."""
     quote: Text
     """The supporting text, verbatim. Matching ignores differences in runs of white space
@@ -93,7 +83,7 @@ class Claim(Model):
     """``preferred`` fills the field; ``normal`` and ``deprecated`` are kept with their evidence."""
     note: Text | None = None
     """Why this claim is ranked as it is."""
-    evidence: Annotated[list[Evidence], Field(min_length=1)]
+    evidence: Annotated[list[Evidence], Field(min_length=1), Shared("evidence")]
     """The passages that make this claim."""
 
 
@@ -109,13 +99,20 @@ class External(Model):
 
 
 class Record(Model):
+    """What every record has: an id, notes, competing claims and evidence."""
+
+    table: ClassVar[str]
+    """The table (and ``dataset/<table>/`` folder) of this kind of record."""
+    key: ClassVar[str]
+    """The column that names a record of this kind in its link tables (e.g. ``event_id``)."""
+
     id: Slug
     """Stable identifier: a lowercase slug equal to the file name, never reused."""
     notes: Text | None = None
     """Curators' notes: reasoning, caveats, what the sources leave open."""
-    claims: list[Claim] = []
+    claims: Annotated[list[Claim], Shared("claims")] = []
     """Competing claims for single fields, each with its evidence and rank."""
-    evidence: Annotated[list[Evidence], Field(min_length=1)]
+    evidence: Annotated[list[Evidence], Field(min_length=1), Shared("evidence")]
     """Passages of the sources that support this record (at least one)."""
 
 
@@ -125,7 +122,7 @@ class Record(Model):
 class Outlet(Model):
     """A media outlet that published or republished a source."""
 
-    actor_id: Slug
+    actor_id: ActorId
     """The outlet (table actors)."""
     role: OutletRole
     """What the outlet did with the text."""
@@ -134,7 +131,7 @@ class Outlet(Model):
 class Author(Model):
     """A person credited on a source."""
 
-    actor_id: Slug
+    actor_id: ActorId
     """The person (table actors)."""
     role: AuthorRole = AuthorRole.author
     """What the person did."""
@@ -142,6 +139,9 @@ class Author(Model):
 
 class Source(Record):
     """One source document: a seed file under ``seeds/``, byte for byte."""
+
+    table: ClassVar[str] = "sources"
+    key: ClassVar[str] = "source_id"
 
     file: Annotated[str, StringConstraints(pattern=r"^seeds/[^/]+$")]
     """Path of the seed file from the repository root."""
@@ -159,11 +159,11 @@ class Source(Record):
     """When a republisher published it again (EDTF)."""
     date_note: Text | None = None
     """How the dates were established, when the text does not state them outright."""
-    outlets: list[Outlet] = []
+    outlets: Annotated[list[Outlet], Link("source_outlets")] = []
     """Outlets that published or republished the text."""
-    authors: list[Author] = []
+    authors: Annotated[list[Author], Link("source_authors")] = []
     """People credited on the text."""
-    evidence: list[Evidence] = []  # type: ignore[assignment]
+    evidence: Annotated[list[Evidence], Shared("evidence")] = []  # type: ignore[assignment]  # sources may cite nothing
     """Passages of the source itself that support its metadata (optional for sources)."""
 
 
@@ -173,6 +173,9 @@ class Source(Record):
 class Place(Record):
     """A place the sources name: a country, region, valley, city, town or site."""
 
+    table: ClassVar[str] = "places"
+    key: ClassVar[str] = "place_id"
+
     name: Text
     """The name in its most common English form in the sources."""
     aliases: list[Text] = []
@@ -181,7 +184,7 @@ class Place(Record):
     """What sort of place this is."""
     country: Country | None = None
     """ISO 3166-1 alpha-3 code of the country the place is in (or is)."""
-    parent_id: Slug | None = None
+    parent_id: PlaceId | None = None
     """The place this one lies in (table places)."""
     external: External | None = None
     """Facts from outside the seeds."""
@@ -193,7 +196,7 @@ class Place(Record):
 class Membership(Model):
     """A role an actor holds in an organisation or state over time (Popolo's membership)."""
 
-    organisation_id: Slug
+    organisation_id: ActorId
     """The organisation, body or state (table actors)."""
     role: Text
     """The role or office, as the sources name it (e.g. "President", "Defence Minister", "member")."""
@@ -208,6 +211,9 @@ class Membership(Model):
 class Actor(Record):
     """A person, organisation, state, government body, armed group, alliance or outlet."""
 
+    table: ClassVar[str] = "actors"
+    key: ClassVar[str] = "actor_id"
+
     name: Text
     """The name in its most common English form in the sources."""
     aliases: list[Text] = []
@@ -218,7 +224,7 @@ class Actor(Record):
     """ISO 3166-1 alpha-3 code: a person's nationality, a body's state, a state itself."""
     description: Text | None = None
     """Who or what this is, as the sources describe it."""
-    memberships: list[Membership] = []
+    memberships: Annotated[list[Membership], Link("memberships")] = []
     """Roles held in organisations or states over time."""
     external: External | None = None
     """Facts from outside the seeds."""
@@ -230,7 +236,7 @@ class Actor(Record):
 class Participant(Model):
     """An actor taking part in an event, and how."""
 
-    actor_id: Slug
+    actor_id: ActorId
     """The actor (table actors)."""
     role: ParticipantRole
     """How the actor took part."""
@@ -239,7 +245,7 @@ class Participant(Model):
 class Relation(Model):
     """A typed link from an event to another event."""
 
-    event_id: Slug
+    event_id: EventId
     """The related event (table events)."""
     relation: EventRelation
     """How this event relates to that one."""
@@ -247,6 +253,9 @@ class Relation(Model):
 
 class Event(Record):
     """Something that happened, was planned, foiled or alleged, as the sources report it."""
+
+    table: ClassVar[str] = "events"
+    key: ClassVar[str] = "event_id"
 
     title: Text
     """A short title written by the curators."""
@@ -260,11 +269,11 @@ class Event(Record):
     """When (EDTF). ``?`` marks an inferred or uncertain date, ``~`` a vague one."""
     date_note: Text | None = None
     """How the date was established (e.g. a relative date resolved against the publication date)."""
-    place_id: Slug | None = None
+    place_id: PlaceId | None = None
     """Where (table places)."""
-    participants: list[Participant] = []
+    participants: Annotated[list[Participant], Link("event_participants")] = []
     """Actors taking part, with their roles."""
-    related: list[Relation] = []
+    related: Annotated[list[Relation], Link("event_relations")] = []
     """Typed links to other events."""
 
 
@@ -274,7 +283,7 @@ class Event(Record):
 class Operator(Model):
     """Who operated a base over a period."""
 
-    actor_id: Slug
+    actor_id: ActorId
     """The operating state or body (table actors)."""
     since: EDTFDate | None = None
     """From when (EDTF), if the sources say."""
@@ -287,6 +296,9 @@ class Operator(Model):
 class MilitaryBase(Record):
     """A military base."""
 
+    table: ClassVar[str] = "bases"
+    key: ClassVar[str] = "base_id"
+
     name: Text
     """The base's name in its most common form in the sources."""
     aliases: list[Text] = []
@@ -295,9 +307,9 @@ class MilitaryBase(Record):
     """What sort of base."""
     host_country: Country
     """ISO 3166-1 alpha-3 code of the country the base is in."""
-    place_id: Slug | None = None
+    place_id: PlaceId | None = None
     """The place where the base is, or that the sources locate it by (table places)."""
-    operators: list[Operator] = []
+    operators: Annotated[list[Operator], Link("base_operators")] = []
     """Who operated the base, over time."""
     established: EDTFDate | None = None
     """When the base was opened (EDTF)."""
@@ -315,7 +327,10 @@ class MilitaryBase(Record):
 class Statement(Record):
     """What someone said: a direct quote, a paraphrase, or a quote reported by a third party."""
 
-    speaker_id: Slug
+    table: ClassVar[str] = "statements"
+    key: ClassVar[str] = "statement_id"
+
+    speaker_id: ActorId
     """Who said it (table actors)."""
     quote: Text
     """The words, verbatim from the source (for a paraphrase, the source's own wording)."""
@@ -325,9 +340,9 @@ class Statement(Record):
     """When it was said (EDTF)."""
     date_note: Text | None = None
     """How the date was established."""
-    setting_id: Slug | None = None
+    setting_id: EventId | None = None
     """The event at which it was said (table events)."""
-    reported_by_id: Slug | None = None
+    reported_by_id: ActorId | None = None
     """Who passed it on: a news agency, an outlet, an author (table actors)."""
 
 
@@ -336,6 +351,9 @@ class Statement(Record):
 
 class Figure(Record):
     """A number stated in a source: best estimate and bounds, as printed, about a record."""
+
+    table: ClassVar[str] = "figures"
+    key: ClassVar[str] = "figure_id"
 
     measure: Measure
     """What is counted or measured."""
@@ -353,9 +371,9 @@ class Figure(Record):
     """The number as printed (e.g. "at least 350", "a few thousand (2000 to 4000)")."""
     subject_table: RecordTable
     """Table of the record the figure is about."""
-    subject_id: Slug
+    subject_id: Annotated[Slug, PolyRef("subject_table")]
     """Id of the record the figure is about."""
-    claimed_by_id: Slug | None = None
+    claimed_by_id: ActorId | None = None
     """Who states the figure (table actors), when the source attributes it."""
     as_of: EDTFDate | None = None
     """When the figure applies (EDTF)."""
@@ -363,7 +381,7 @@ class Figure(Record):
     """How as_of was established."""
     rank: Rank = Rank.normal
     """Among figures that disagree about the same subject and measure, ``preferred`` marks the best supported."""
-    alternatives: list[Slug] = []
+    alternatives: Annotated[list[FigureId], Link(item_column="alternative_id")] = []
     """Other figures (table figures) for the same subject and measure that disagree with this one."""
 
 
@@ -380,28 +398,11 @@ class Tombstone(Model):
     """Why it was retired."""
 
 
-#: table name -> model. The order is the order of the tables in the data package.
-TABLES: dict[str, type[Record]] = {
-    "sources": Source,
-    "places": Place,
-    "actors": Actor,
-    "events": Event,
-    "bases": MilitaryBase,
-    "statements": Statement,
-    "figures": Figure,
-}
+#: The record kinds, in the order of the tables in the data package.
+RECORDS: tuple[type[Record], ...] = (Source, Place, Actor, Event, MilitaryBase, Statement, Figure)
 
-#: Fields holding EDTF dates (the build expands each into start, end and precision columns).
-EDTF_FIELDS = ("date", "published", "republished", "established", "closed", "as_of", "since", "until")
+#: table name -> model
+TABLES: dict[str, type[Record]] = {m.table: m for m in RECORDS}
 
-#: Single-table references: table -> [(field path, target table)]. ``[]`` walks a list.
-#: Frictionless foreign keys are generated from these; casd checks them too.
-REFERENCES: dict[str, list[tuple[str, str]]] = {
-    "sources": [("outlets[].actor_id", "actors"), ("authors[].actor_id", "actors")],
-    "places": [("parent_id", "places")],
-    "actors": [("memberships[].organisation_id", "actors")],
-    "events": [("place_id", "places"), ("participants[].actor_id", "actors"), ("related[].event_id", "events")],
-    "bases": [("place_id", "places"), ("operators[].actor_id", "actors")],
-    "statements": [("speaker_id", "actors"), ("setting_id", "events"), ("reported_by_id", "actors")],
-    "figures": [("claimed_by_id", "actors"), ("alternatives[]", "figures")],
-}
+if set(TABLES) != {t.value for t in RecordTable}:  # not an assert: it must survive python -O
+    raise TypeError(f"RecordTable {sorted(t.value for t in RecordTable)} must list the tables {sorted(TABLES)}")

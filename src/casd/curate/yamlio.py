@@ -21,7 +21,7 @@ from pathlib import Path
 import yaml
 from yaml import events as ev
 
-from .errors import Issue, issue
+from .issues import Issue, issue
 
 try:  # libyaml is in every PyYAML wheel; the pure-Python loader is the fallback.
     from yaml import CSafeLoader as _Parser
@@ -31,7 +31,6 @@ except ImportError:  # pragma: no cover
 _NULLS = {"", "~", "null", "Null", "NULL"}
 
 Pos = tuple[int, int]
-Path_ = tuple  # a path into the data: ("evidence", 0, "quote")
 
 
 @dataclass
@@ -96,14 +95,23 @@ def parse(text: str, path: str = "<string>") -> tuple[Document, list[Issue]]:
     return doc, found
 
 
+def parse_bytes(raw: bytes, path: str) -> tuple[Document, list[Issue]]:
+    """Decode (UTF-8) and parse one file's bytes; ``path`` is the path shown in issues."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return Document(path), [issue("file-unreadable", path, reason=f"not UTF-8 ({e.reason} at byte {e.start})")]
+    return parse(text, path)
+
+
 def read(path: str | Path, display: str | None = None) -> tuple[Document, list[Issue]]:
     """Read and parse a file; ``display`` is the path shown in issues."""
     shown = display or str(path)
     try:
-        text = Path(path).read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        return Document(shown), [issue("file-unreadable", shown, reason=str(e))]
-    return parse(text, shown)
+        raw = Path(path).read_bytes()
+    except OSError as e:
+        return Document(shown), [issue("file-unreadable", shown, reason=e.strerror or str(e))]
+    return parse_bytes(raw, shown)
 
 
 def _read_stream(parser, doc: Document) -> object:

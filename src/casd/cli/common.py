@@ -1,0 +1,52 @@
+"""What the commands share: the project and format options, and printing issues."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..curate.issues import Issue, ValidationFailed, errors, render
+from ..paths import find_project
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+    github = "github"
+
+
+ProjectOpt = Annotated[Path, typer.Option("--project", "-C", help="Start the search for the project here (default: the current folder; casd walks up to the folder holding dataset/package.yaml).")]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Problems as text (path:line:col: code: message), json, or github annotations.")]
+
+
+def root(project: Path) -> Path:
+    """The project root (a ProjectError, exit 2, outside a casd project)."""
+    return find_project(project)
+
+
+def echo_issues(issues: Iterable[Issue], fmt: Format) -> None:
+    out = render(issues, fmt.value)
+    if out:
+        typer.echo(out)
+
+
+def summary(issues: list[Issue]) -> str:
+    n_err = len(errors(issues))
+    n_warn = len(issues) - n_err
+    return f"{n_err} problem(s)" + (f" and {n_warn} warning(s)" if n_warn else "")
+
+
+@contextmanager
+def refusing_on_issues(fmt: Format, what: str) -> Iterator[None]:
+    """Print the issues of a :class:`ValidationFailed` and exit 1 (``what``: what was refused)."""
+    try:
+        yield
+    except ValidationFailed as e:
+        echo_issues(e.issues, fmt)
+        typer.echo(f"{what}: {summary(e.issues)}; nothing was written", err=True)
+        raise typer.Exit(1) from None

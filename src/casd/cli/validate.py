@@ -1,0 +1,41 @@
+"""``casd validate``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .app import app
+from .common import Format, FormatOpt, ProjectOpt, echo_issues, root, summary
+
+
+@app.command()
+def validate(
+    paths: Annotated[Optional[list[Path]], typer.Argument(exists=True, help="Only print issues in these files or folders (the whole dataset is always checked, and decides the exit code).")] = None,  # noqa: UP045 - typer needs Optional
+    fmt: FormatOpt = Format.text,
+    project: ProjectOpt = Path("."),
+) -> None:
+    """Check every record: types, vocabularies, dates, references, seed hashes, evidence quotes.
+
+    Prints every problem at once and exits 1 if there is any error anywhere in the dataset, 0
+    otherwise (warnings never fail). With PATHS, only the problems inside them are printed,
+    followed by how many lie elsewhere.
+    """
+    from ..curate.validate import select, validate as run
+
+    base = root(project)
+    result = run(base)
+    shown, outside = select(result.issues, [str(p) for p in paths], base) if paths else (result.issues, 0)
+    echo_issues(shown, fmt)
+    failed = bool(result.errors)
+    if fmt is Format.text:
+        n = len(result.dataset)
+        if result.issues:
+            typer.echo(f"{summary(result.issues)} in {n} record file(s)", err=True)
+            if outside:
+                typer.echo(f"{outside} of them outside the given paths (run without paths to see them)", err=True)
+        else:
+            typer.echo(f"ok: {n} record file(s) valid", err=True)
+    raise typer.Exit(1 if failed else 0)

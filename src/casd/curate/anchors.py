@@ -1,0 +1,88 @@
+"""Evidence resolution, a stage of its own: seeds -> texts, evidence quotes -> character offsets.
+
+:func:`load_seeds` reads every source's seed file (checking its sha256 and that it is UTF-8
+text); :func:`resolve` anchors every evidence quote of every record in its seed with
+:class:`~casd.curate.evidence.SeedText`. The result, :class:`Anchors`, is immutable: the
+checks, the tables and coverage all read it, none recomputes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from ..model.records import Evidence, Record, Source
+from .evidence import AnchorError, SeedText
+from .issues import Issue
+from .load import Dataset, Loc
+
+#: (table, record id, location of the evidence item in the record)
+AnchorKey = tuple[str, str, Loc]
+
+
+def evidence_of(record: Record) -> Iterator[tuple[Loc, Evidence]]:
+    """Every evidence item of a record: its own, then each claim's, with their locations."""
+    for i, ev in enumerate(record.evidence):
+        yield ("evidence", i), ev
+    for c, claim in enumerate(record.claims):
+        for i, ev in enumerate(claim.evidence):
+            yield ("claims", c, "evidence", i), ev
+
+
+@dataclass(frozen=True)
+class Anchors:
+    """Seed texts by source id, and the offsets of every evidence quote that anchored."""
+
+    seeds: Mapping[str, SeedText]
+    spans: Mapping[AnchorKey, tuple[int, int]]
+
+    def get(self, table: str, rid: str, loc: Loc) -> tuple[int, int] | None:
+        return self.spans.get((table, rid, loc))
+
+    def text(self, source: str, start: int, end: int) -> str:
+        return self.seeds[source].text[start:end]
+
+
+def load_seeds(data: Dataset) -> tuple[dict[str, SeedText], list[Issue]]:
+    """Every source's seed text (a source whose file is missing, changed or not UTF-8 is reported)."""
+    found: list[Issue] = []
+    seeds: dict[str, SeedText] = {}
+    for item in data.tables["sources"].values():
+        rec = item.record
+        if not isinstance(rec, Source):
+            continue
+        path = data.root / rec.file
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            found.append(item.at(("file",), "source-file-missing", file=rec.file))
+            continue
+        actual = hashlib.sha256(raw).hexdigest()
+        if actual != rec.sha256:
+            found.append(item.at(("sha256",), "source-hash-mismatch", file=rec.file, actual=actual, expected=rec.sha256))
+        try:
+            seeds[rec.id] = SeedText(raw.decode("utf-8"))
+        except UnicodeDecodeError as e:
+            found.append(item.at(("file",), "source-unreadable", file=rec.file, reason=f"{e.reason} at byte {e.start}"))
+    return seeds, found
+
+
+def resolve(data: Dataset, seeds: Mapping[str, SeedText]) -> tuple[Anchors, list[Issue]]:
+    """Anchor every evidence quote in its seed. Quotes of unknown sources are left to the reference check."""
+    found: list[Issue] = []
+    spans: dict[AnchorKey, tuple[int, int]] = {}
+    for item, rec in data.typed():
+        for loc, ev in evidence_of(rec):
+            seed = seeds.get(ev.source)
+            if seed is None:  # unknown source (a dangling reference) or its file failed: reported there
+                continue
+            try:
+                a = seed.anchor(ev.quote, ev.prefix, ev.suffix, ev.occurrence)
+            except AnchorError as e:
+                short = ev.quote if len(ev.quote) <= 80 else ev.quote[:77] + "..."
+                found.append(item.at(loc + ("quote",), e.code, source=ev.source, quote=short, **e.params))
+                continue
+            spans[(item.table, item.id, loc)] = (a.start, a.end)
+    return Anchors(MappingProxyType(dict(seeds)), MappingProxyType(spans)), found

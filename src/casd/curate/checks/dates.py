@@ -1,0 +1,94 @@
+"""Dates: uncertain ones say why, periods run forward, parts fall within their whole."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from ...model import edtf
+from ...model.records import Event, Statement
+from ...model.vocab import DatePrecision
+from ..issues import Issue
+from ..load import Loc
+from . import Context, rule, walk
+
+_YEARLESS = {DatePrecision.day_unknown_year, DatePrecision.month_unknown_year}
+
+
+def _note_field(owner: Any) -> str:
+    """Where the reasoning for a date goes: ``date_note`` on a record that has one, else the item's ``note``, else ``notes``."""
+    fields = type(owner).model_fields
+    return next(f for f in ("date_note", "note", "notes") if f in fields)
+
+
+@rule("date-note-missing")
+def uncertain_dates_say_why(ctx: Context) -> Iterator[Issue]:
+    """An uncertain (``?`` or ``%``) or year-less (``XXXX``) date has its reasoning in a note."""
+    for table, path in ctx.layout.date_fields:
+        for item in ctx.dataset.tables[table].values():
+            if item.record is None:
+                continue
+            for loc, value in walk(item.record, path):
+                parsed = edtf.parse(value)
+                if not (parsed.uncertain or parsed.precision in _YEARLESS):
+                    continue
+                owner_loc: Loc = loc[:-1]
+                owner = item.record
+                for step in owner_loc:
+                    owner = owner[step] if isinstance(step, int) else getattr(owner, step)
+                note = _note_field(owner)
+                if not getattr(owner, note):
+                    shown = ".".join(str(p) for p in loc)
+                    where = ".".join(str(p) for p in owner_loc + (note,))
+                    yield item.at(loc, "date-note-missing", field=shown, value=value, note=where)
+
+
+@rule("interval-reversed")
+def periods_run_forward(ctx: Context) -> Iterator[Issue]:
+    """A period's ``until`` is not before its ``since`` (memberships, operators)."""
+    for table, path in ctx.layout.date_fields:
+        if path[-1] != "since":
+            continue
+        for item in ctx.dataset.tables[table].values():
+            if item.record is None:
+                continue
+            for loc, since in walk(item.record, path):
+                owner = item.record
+                for step in loc[:-1]:
+                    owner = owner[step] if isinstance(step, int) else getattr(owner, step)
+                until = getattr(owner, "until", None)
+                if until and _disjoint_order(since, until):
+                    yield item.at(loc[:-1] + ("until",), "interval-reversed", since=since, until=until)
+
+
+def _disjoint_order(since: str, until: str) -> bool:
+    s, u = edtf.parse(since), edtf.parse(until)
+    return bool(s.start and u.end and s.start > u.end)
+
+
+def _disjoint(a: str, b: str) -> bool:
+    """Whether two EDTF values cannot share a single day (unknown bounds never conflict)."""
+    x, y = edtf.parse(a), edtf.parse(b)
+    return bool((x.start and y.end and x.start > y.end) or (y.start and x.end and y.start > x.end))
+
+
+@rule("date-outside-context")
+def dates_agree_with_context(ctx: Context) -> Iterator[Issue]:
+    """A statement falls within its setting's dates; a part of an event within the whole."""
+    events = ctx.dataset.tables["events"]
+
+    def date_of(event_id: str) -> str | None:
+        item = events.get(event_id)
+        return item.record.date if item is not None and isinstance(item.record, Event) else None
+
+    for item in ctx.dataset.tables["statements"].values():
+        rec = item.record
+        if isinstance(rec, Statement) and rec.date and rec.setting_id and (other := date_of(rec.setting_id)) and _disjoint(rec.date, other):
+            yield item.at(("date",), "date-outside-context", value=rec.date, other=rec.setting_id, other_date=other, relation="its setting")
+    for item in events.values():
+        rec = item.record
+        if not isinstance(rec, Event) or not rec.date:
+            continue
+        for relation in rec.related:
+            if relation.relation == "part-of" and (other := date_of(relation.event_id)) and _disjoint(rec.date, other):
+                yield item.at(("date",), "date-outside-context", value=rec.date, other=relation.event_id, other_date=other, relation="which it is part of")

@@ -1,0 +1,52 @@
+"""Figures: the printed text stands in the evidence, bounds are ordered, alternatives agree."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ...model.records import Figure
+from ..anchors import evidence_of
+from ..evidence import contains
+from ..issues import Issue
+from . import Context, rule
+
+
+@rule("figure-text-unsupported", "figure-range-incomplete", "figure-bounds-order")
+def figure_is_as_printed(ctx: Context) -> Iterator[Issue]:
+    """A figure's text appears in its evidence; a range has both bounds; low <= value <= high."""
+    for item in ctx.dataset.tables["figures"].values():
+        rec = item.record
+        if not isinstance(rec, Figure):
+            continue
+        if not any(contains(ev.quote, rec.text) for _, ev in evidence_of(rec)):
+            yield item.at(("text",), "figure-text-unsupported", text=rec.text)
+        if rec.qualifier == "range" and (rec.low is None or rec.high is None):
+            yield item.at(("qualifier",), "figure-range-incomplete")
+        if rec.low is not None and rec.high is not None and rec.low > rec.high:
+            yield item.at(("low",), "figure-bounds-order", bound="low", value=rec.low, other="high", other_value=rec.high)
+        if rec.value is not None:
+            if rec.low is not None and rec.low > rec.value:
+                yield item.at(("low",), "figure-bounds-order", bound="low", value=rec.low, other="value", other_value=rec.value)
+            if rec.high is not None and rec.high < rec.value:
+                yield item.at(("high",), "figure-bounds-order", bound="high", value=rec.high, other="value", other_value=rec.value)
+
+
+@rule("figure-alternative-mismatch", "figure-alternative-one-way", "figure-both-preferred")
+def alternatives_agree(ctx: Context) -> Iterator[Issue]:
+    """Alternatives share subject and measure, list each other, and at most one is preferred."""
+    figures = ctx.dataset.tables["figures"]
+    for item in figures.values():
+        rec = item.record
+        if not isinstance(rec, Figure):
+            continue
+        for i, other_id in enumerate(rec.alternatives):
+            other = figures.get(other_id)
+            if other is None or not isinstance(other.record, Figure) or other_id == rec.id:
+                continue  # dangling or self: reported by the reference rules
+            o = other.record
+            if (o.measure, o.subject_table, o.subject_id) != (rec.measure, rec.subject_table, rec.subject_id):
+                yield item.at(("alternatives", i), "figure-alternative-mismatch", other=other_id)
+            elif rec.id not in o.alternatives:
+                yield item.at(("alternatives", i), "figure-alternative-one-way", other=other_id, id=rec.id)
+            elif rec.rank == o.rank == "preferred":
+                yield item.at(("rank",), "figure-both-preferred", id=rec.id, other=other_id)

@@ -1,0 +1,54 @@
+"""Ids over time: retired ids stay retired, published ids never vanish or change table.
+
+Reads the published releases through the consumer side's verified reader
+(:mod:`casd.read.releases`): a tampered release stops validation with an integrity error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ...model.records import TABLES, Tombstone
+from ...paths import RELEASES, TOMBSTONES
+from ...read.releases import open_release, read_index
+from ..issues import Issue, issue
+from ..load import read_lists
+from . import Context, rule
+
+
+def published_ids(ctx: Context) -> list[tuple[str, dict[str, set[str]]]]:
+    """(version, table -> ids) for every published release, oldest first."""
+    base = ctx.dataset.root / RELEASES
+    out = []
+    for entry in read_index(base):
+        release = open_release(entry["version"], base)
+        out.append((release.version, {t: set(release.table(t, columns=["id"]).column("id").to_pylist()) for t in TABLES}))
+    return out
+
+
+@rule("tombstoned-id", "missing-tombstone", "id-table-change", "invalid-value", "unknown-field")
+def ids_never_die(ctx: Context) -> Iterator[Issue]:
+    """No record uses a retired id; every published id is present or retired; no id changes table."""
+    data = ctx.dataset
+    lists, found, _ = read_lists(data.root, TOMBSTONES, {"retired": Tombstone})
+    yield from found
+    retired = {(str(t.table), t.id): t for t in lists["retired"]}
+    for (table, rid), t in sorted(retired.items()):
+        if rid in data.tables[table]:
+            yield data.tables[table][rid].at(("id",), "tombstoned-id", id=rid, reason=t.reason)
+    history = published_ids(ctx)
+    if not history:
+        return
+    version, latest = history[-1]
+    for table, ids in latest.items():
+        for rid in sorted(ids - set(data.tables[table]) - {i for (tb, i) in retired if tb == table}):
+            yield issue("missing-tombstone", TOMBSTONES.as_posix(), table=table, id=rid, version=version)
+    for table in TABLES:
+        for rid, item in data.tables[table].items():
+            if any(rid in ids[table] for _, ids in history):
+                continue
+            for version, ids in history:
+                moved = [t for t in TABLES if t != table and rid in ids[t] and rid not in data.tables[t]]
+                if moved:
+                    yield item.at(("id",), "id-table-change", id=rid, old=moved[0], version=version)
+                    break

@@ -1,0 +1,66 @@
+"""The whole validation, stage by stage: read the records, resolve the evidence, run the rules.
+
+``dataset/package.yaml`` + ``dataset/<table>/*.yaml`` --:mod:`~casd.curate.load`--> typed
+records --:mod:`~casd.curate.anchors`--> evidence offsets --:mod:`~casd.curate.checks`-->
+issues. Every issue is collected; nothing is raised for bad data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..model.meta import PackageMeta
+from ..model.relational import layout
+from ..paths import PACKAGE_META
+from . import checks
+from .anchors import Anchors, load_seeds, resolve
+from .issues import Issue, ValidationFailed, errors
+from .load import Dataset, read_dataset, read_side_file
+
+
+@dataclass(frozen=True)
+class Validated:
+    """What validation produced: the typed dataset, its metadata, the evidence anchors and every issue."""
+
+    dataset: Dataset
+    meta: PackageMeta | None
+    anchors: Anchors
+    issues: list[Issue]
+
+    @property
+    def errors(self) -> list[Issue]:
+        return errors(self.issues)
+
+    def valid(self) -> Validated:
+        """This result, or :class:`ValidationFailed` if any error was found."""
+        if self.errors:
+            raise ValidationFailed(self.issues)
+        return self
+
+
+def validate(project: Path) -> Validated:
+    """Validate the dataset of a project folder: every issue at once."""
+    project = Path(project)
+    meta, found, _ = read_side_file(project, PACKAGE_META, PackageMeta)
+    data, problems = read_dataset(project)
+    found += problems
+    seeds, problems = load_seeds(data)
+    found += problems
+    anchors, problems = resolve(data, seeds)
+    found += problems
+    found += checks.run(checks.Context(data, anchors, layout()))
+    return Validated(data, meta if isinstance(meta, PackageMeta) else None, anchors, sorted(set(found)))
+
+
+def select(issues: list[Issue], paths: list[str], project: Path) -> tuple[list[Issue], int]:
+    """The issues inside the given files or folders (as typed by the user), and how many lie outside."""
+    wanted = []
+    for p in paths:
+        full = Path(p).resolve()
+        try:
+            wanted.append(full.relative_to(Path(project).resolve()).as_posix())
+        except ValueError:
+            wanted.append(Path(p).as_posix())
+    inside = [i for i in issues if any(w in (".", "") or i.path == w or i.path.startswith(w.rstrip("/") + "/") for w in wanted)]
+    return inside, len(issues) - len(inside)

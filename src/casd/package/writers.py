@@ -1,0 +1,53 @@
+"""Table -> file bytes: one writer per output format (CSV, Parquet). A new format is a writer here."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from ..model.relational import Column, Table
+from .rows import Row, arrow
+
+
+def _cell(value: Any, c: Column) -> str:
+    if value is None:
+        return ""
+    if c.type == "array":
+        return json.dumps(list(value), ensure_ascii=False)
+    if c.type == "boolean":
+        return "true" if value else "false"
+    if c.type == "number":
+        f = float(value)
+        return str(int(f)) if f.is_integer() and abs(f) < 1e15 else repr(f)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def csv_bytes(t: Table, data: list[Row]) -> bytes:
+    """RFC 4180 CSV, UTF-8, LF line ends, a header row; lists as JSON arrays, empty = missing."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    w.writerow([c.name for c in t.columns])
+    for row in data:
+        w.writerow([_cell(row[c.name], c) for c in t.columns])
+    return buf.getvalue().encode("utf-8")
+
+
+def parquet_bytes(t: Table, data: list[Row]) -> bytes:
+    """Parquet (zstd, statistics), with each field's description in its metadata."""
+    buf = io.BytesIO()
+    pq.write_table(arrow(t, data), buf, compression="zstd", write_statistics=True)
+    return buf.getvalue()
+
+
+Writer = Callable[[Table, list[Row]], bytes]
+
+#: file extension -> writer; every table is written in each format.
+WRITERS: dict[str, Writer] = {"csv": csv_bytes, "parquet": parquet_bytes}

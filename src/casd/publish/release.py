@@ -1,0 +1,215 @@
+"""Publishing: freeze the current build as an immutable, verifiable version.
+
+``build/releases/X.Y.Z/`` holds the release's own ``datapackage.json`` (paths inside the
+folder), CSV, Parquet, the seed texts its offsets refer to, a datasheet, a codebook, a README
+with licence and citation, ``changes.csv`` (one row per changed row against the previous
+release) and ``SHA256SUMS`` over all of them. ``build/releases/casd-X.Y.Z.tar.gz`` is a
+reproducible archive of the folder. ``build/releases/index.json`` records each release's
+``SHA256SUMS`` checksum and the archive's, so a folder edited together with its own sums is
+still caught.
+
+A release is rendered once: the tables from the validated records, then the files that
+depend on the version. A published version is never rewritten: releasing an existing
+version with different content is refused.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import shutil
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..curate.validate import Validated, validate
+from ..errors import CasdError, IntegrityError
+from ..model.records import Source
+from ..model.relational import tables
+from ..package.build import meta_of, prepare, render_tables, sources_of, write
+from ..package.descriptor import descriptor, dump_json
+from ..package.docs import citation, codebook, datasheet, release_readme
+from ..paths import CHANGELOG, CITATION, INDEX, RELEASES, VERSION_FILE
+from ..read import semver
+from ..read.integrity import sha256, sums
+from ..read.releases import open_release, read_index
+from . import diff as diffs
+
+
+@dataclass(frozen=True)
+class Plan:
+    version: str
+    previous: str | None
+    diff: diffs.Diff
+    files: dict[str, bytes]
+
+
+@dataclass(frozen=True)
+class Working:
+    """The working dataset rendered once, before any version is stamped on it."""
+
+    validated: Validated
+    tables: dict[str, bytes]
+    counts: dict[str, int]
+
+    def descriptor(self, version: str) -> dict[str, object]:
+        return descriptor(meta_of(self.validated), tables(), self.tables, version, "", sources_of(self.validated, with_paths=True))
+
+    def side(self, label: str) -> diffs.Side:
+        return diffs.memory_side(self.descriptor(label), self.tables, label)
+
+
+def render_working(project: Path) -> Working:
+    """Validate (raising on errors) and render every table once."""
+    v = validate(project).valid()
+    files, counts = render_tables(v)
+    return Working(v, files, counts)
+
+
+def _archive(folder_files: dict[str, bytes], version: str) -> bytes:
+    """A tar.gz with sorted names, zero times, root owners and fixed modes: reproducible."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        prefix = f"casd-{version}"
+        for name in sorted(folder_files):
+            data = folder_files[name]
+            info = tarfile.TarInfo(f"{prefix}/{name}")
+            info.size, info.mtime, info.mode = len(data), 0, 0o644
+            info.uid = info.gid = 0
+            info.uname = info.gname = ""
+            tar.addfile(info, io.BytesIO(data))
+    out = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0, compresslevel=9) as gz:
+        gz.write(raw.getvalue())
+    return out.getvalue()
+
+
+def stamp(project: Path, w: Working, version: str, d: diffs.Diff) -> dict[str, bytes]:
+    """Every file of the release folder for a version (no I/O but reading the seeds)."""
+    meta = meta_of(w.validated)
+    files = dict(w.tables)
+    for s in w.validated.dataset.records(Source):
+        files[s.file] = (Path(project) / s.file).read_bytes()
+    files["datapackage.json"] = dump_json(w.descriptor(version))
+    files["DATASHEET.md"] = datasheet(w.validated, version, w.counts).encode("utf-8")
+    files["CODEBOOK.md"] = codebook().encode("utf-8")
+    files["README.md"] = release_readme(meta, version, w.counts).encode("utf-8")
+    files["CITATION.cff"] = citation(meta, version).encode("utf-8")
+    files["changes.csv"] = diffs.as_csv(d)
+    files["SHA256SUMS"] = sums(files)
+    return files
+
+
+def plan(project: Path, spec: str = "auto") -> Plan:
+    """Work out the version and render every file of a release, without writing anything."""
+    project = Path(project)
+    if spec not in ("auto", "major", "minor", "patch") and not semver.is_version(spec):
+        raise CasdError(f"version must be X.Y.Z, major, minor, patch or auto, not {spec!r}")
+    w = render_working(project)
+    base = project / RELEASES
+    published = read_index(base)
+    previous = published[-1]["version"] if published else None
+    for entry in published:  # re-planning a published version: compare with what preceded it
+        if entry["version"] == spec:
+            previous = entry["previous"]
+    old = diffs.release_side(open_release(previous, base)) if previous else None
+    d = diffs.compare(old, w.side("working dataset"))
+    if spec == "auto":
+        version = semver.bump(previous, d.bump if previous else "minor")
+    elif spec in ("major", "minor", "patch"):
+        version = semver.bump(previous, spec)
+    else:
+        version = spec
+    d.new = version
+    if previous and spec not in {e["version"] for e in published}:
+        if d.empty:
+            raise CasdError(f"nothing changed since {previous}: no release needed")
+        given = semver.level(previous, version)
+        if semver.LEVELS[given] < semver.LEVELS[d.bump]:
+            why = "; ".join(c.text for c in d.reasons if c.level == d.bump)
+            raise CasdError(f"{version} is a {given} release, but the changes since {previous} call for a {d.bump} one: {why}")
+    return Plan(version, previous, d, stamp(project, w, version, d))
+
+
+def publish(project: Path, p: Plan) -> bool:
+    """Write a planned release. Returns False if this exact release already exists."""
+    project = Path(project)
+    releases = project / RELEASES
+    folder = releases / p.version
+    published = read_index(releases)
+    known = {e["version"]: e for e in published}
+    if p.version in known or folder.exists():
+        existing = {f.relative_to(folder).as_posix(): f.read_bytes() for f in sorted(folder.rglob("*")) if f.is_file()} if folder.exists() else {}
+        if existing != p.files:
+            raise IntegrityError(f"release {p.version} exists with different content; a published release is never rewritten")
+        if p.version in known:
+            open_release(p.version, releases)  # verifies SHA256SUMS against the index
+            return False
+        # a crash after the folder was placed but before the index was written: finish the job
+        shutil.rmtree(folder)
+    if published and semver.key(p.version) <= semver.key(published[-1]["version"]):
+        raise CasdError(f"version {p.version} is not after the latest release {published[-1]['version']}")
+    releases.mkdir(parents=True, exist_ok=True)
+    tmp = releases / f".{p.version}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    for name, data in p.files.items():
+        path = tmp / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    archive = _archive(p.files, p.version)
+    archive_name = f"casd-{p.version}.tar.gz"
+    (releases / archive_name).write_bytes(archive)
+    os.rename(tmp, folder)
+    entry = {
+        "version": p.version,
+        "sums_sha256": sha256(p.files["SHA256SUMS"]),
+        "archive": archive_name,
+        "archive_sha256": sha256(archive),
+        "previous": p.previous,
+    }
+    index_tmp = releases / f".index.json.tmp-{os.getpid()}"
+    index_tmp.write_bytes(dump_json({"releases": published + [entry]}))
+    os.replace(index_tmp, project / INDEX)
+    return True
+
+
+def _changelog(project: Path, p: Plan) -> None:
+    path = project / CHANGELOG
+    head = "# Changelog\n\nGenerated by `casd release` from `casd diff`: schema changes first, then records.\n\n"
+    old = path.read_text(encoding="utf-8") if path.exists() else head
+    body = old[len(head) :] if old.startswith(head) else old
+    path.write_text(head + diffs.as_markdown(p.diff, p.version) + "\n" + body, encoding="utf-8")
+
+
+def _set_package_version(project: Path, version: str) -> None:
+    path = project / VERSION_FILE
+    if path.exists():
+        path.write_text(f'__version__ = "{version}"\n', encoding="utf-8")
+
+
+def release(project: Path, spec: str = "auto") -> tuple[Plan, bool]:
+    """Plan, publish, then update CHANGELOG.md, CITATION.cff, the package version and the current build."""
+    p = plan(project, spec)
+    created = publish(project, p)
+    if created:
+        _changelog(project, p)
+        _set_package_version(project, p.version)
+        (project / CITATION).write_bytes(p.files["CITATION.cff"])
+        write(project, prepare(project))  # the working build moves on to the next -dev version
+    return p, created
+
+
+def working_diff(project: Path, version: str | None) -> diffs.Diff:
+    """Diff between a published version (default: latest) and the working dataset."""
+    project = Path(project)
+    base = project / RELEASES
+    if not read_index(base):
+        raise CasdError("no published release to compare with")
+    old = diffs.release_side(open_release(version, base))
+    return diffs.compare(old, render_working(project).side("working dataset"))
+
+
+def versions_diff(project: Path, a: str, b: str) -> diffs.Diff:
+    base = Path(project) / RELEASES
+    return diffs.compare(diffs.release_side(open_release(a, base)), diffs.release_side(open_release(b, base)))

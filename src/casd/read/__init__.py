@@ -1,0 +1,70 @@
+"""The consumer's side: load a published release, verified. pyarrow and polars only.
+
+>>> import casd
+>>> casd.versions()                      # doctest: +SKIP
+['1.0.0']
+>>> events = casd.load("events")         # latest release, as a polars DataFrame  # doctest: +SKIP
+
+Releases are found in the repository's ``build/releases`` in a development checkout, else
+in the copy shipped inside the installed package (``casd/releases``); ``CASD_RELEASES``
+overrides both. The release's ``SHA256SUMS`` is checked against the release index, and
+each file read against ``SHA256SUMS``, before any byte is returned.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal, overload
+
+import pyarrow as pa
+
+from ..errors import CasdError
+from .releases import Release, open_release, releases_dir
+from .releases import versions as _versions
+
+if TYPE_CHECKING:
+    import pandas
+    import polars
+
+__all__ = ["load", "versions", "package", "open_release", "releases_dir", "Release"]
+
+
+def versions() -> list[str]:
+    """Published versions, oldest first."""
+    return _versions()
+
+
+def package(version: str | None = None) -> dict[str, Any]:
+    """The release's Data Package descriptor (``datapackage.json``), verified."""
+    return open_release(version).descriptor()
+
+
+@overload
+def load(table: str, version: str | None = None, format: Literal["polars"] = "polars") -> polars.DataFrame: ...
+@overload
+def load(table: str, version: str | None = None, format: Literal["pandas"] = ...) -> pandas.DataFrame: ...
+@overload
+def load(table: str, version: str | None = None, format: Literal["arrow"] = ...) -> pa.Table: ...
+
+
+def load(table: str, version: str | None = None, format: str = "polars") -> Any:  # noqa: A002 - the public keyword
+    """One table of a release: ``format`` is ``polars`` (default), ``pandas`` or ``arrow``.
+
+    ``version=None`` is the latest published release. The file is verified first.
+    pandas output uses Arrow-backed dtypes (real dates, nullable integers).
+    """
+    if format not in ("polars", "pandas", "arrow"):
+        raise CasdError(f"format must be polars, pandas or arrow, not {format!r}")
+    release = open_release(version)
+    names = release.table_names()
+    if table not in names:
+        raise CasdError(f"no table {table!r} in release {release.version}; tables: {', '.join(names)}")
+    data = release.table(table)
+    if format == "arrow":
+        return data
+    if format == "polars":
+        import polars as pl
+
+        return pl.from_arrow(data)
+    import pandas as pd  # optional: only for those who ask for pandas
+
+    return data.to_pandas(types_mapper=pd.ArrowDtype)

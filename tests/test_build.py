@@ -9,15 +9,9 @@ import pyarrow.parquet as pq
 import pytest
 from frictionless import validate as fl_validate
 
-from casd.tables import ARROW_TYPES, layout
-from conftest import run_casd
-
-
-@pytest.fixture
-def built(project):
-    r = run_casd("build", "-C", str(project))
-    assert r.returncode == 0, r.stdout + r.stderr
-    return project
+from casd.model.relational import tables as layout
+from casd.packaging.rows import ARROW_TYPES
+from conftest import cli
 
 
 def snapshot(root):
@@ -43,6 +37,8 @@ def test_descriptor_is_data_package_v2(built):
     dp = json.loads((built / "datapackage.json").read_text())
     assert dp["$schema"] == "https://datapackage.org/profiles/2.0/datapackage.json"
     assert dp["version"] == "0.1.0-dev"
+    for r in dp["resources"]:
+        assert r["schema"].get("foreignKeys", ["absent"]) != [], r["name"]  # the v2 profile wants none or some
     names = [r["name"] for r in dp["resources"]]
     for t in ("sources", "places", "actors", "events", "bases", "statements", "figures", "evidence", "claims", "event_participants", "memberships"):
         assert t in names
@@ -75,8 +71,9 @@ def test_parquet_types_match_the_declared_schema(built):
             assert meta.row_group(0).column(0).compression == "ZSTD", t.name
     ev = pl.read_parquet(built / "build/current/events.parquet")
     assert ev.schema["date_start"] == pl.Date and ev.schema["date_end"] == pl.Date
-    places = pl.read_parquet(built / "build/current/actors.parquet")
-    assert places.schema["aliases"] == pl.List(pl.String)
+    actors = pl.read_parquet(built / "build/current/actors.parquet")
+    assert actors.schema["aliases"] == pl.List(pl.String)
+    assert actors.schema["external_latitude"] == pl.Float64  # 1.0.0 typed it as text: the model says float
     figures = pl.read_parquet(built / "build/current/figures.parquet")
     assert figures.schema["value"] == pl.Float64 and figures.schema["as_of_start"] == pl.Date
 
@@ -124,10 +121,10 @@ def test_pandas_and_duckdb_read_the_parquet_files(built):
 def test_rebuild_is_byte_identical(built, tmp_path):
     first = snapshot(built)
     (built / "build/current/events.csv").unlink()  # force a real rewrite
-    r = run_casd("build", "-C", str(built))
-    assert r.returncode == 0 and "built" in r.stderr
+    r = cli("build", "-C", str(built))
+    assert r.exit_code == 0 and "built" in r.stderr
     assert snapshot(built) == first
-    r = run_casd("build", "-C", str(built))
+    r = cli("build", "-C", str(built))
     assert "up to date" in r.stderr and snapshot(built) == first
 
 
@@ -135,29 +132,29 @@ def test_failed_build_leaves_previous_build_intact(built):
     before = snapshot(built)
     bad = built / "dataset/events/csto-summit-2014-12-23.yaml"
     bad.write_text(bad.read_text().replace("kind: summit", "kind: picnic"))
-    r = run_casd("build", "-C", str(built))
-    assert r.returncode == 1
+    r = cli("build", "-C", str(built))
+    assert r.exit_code == 1
     assert "csto-summit-2014-12-23.yaml:3:7: invalid-value" in r.stdout
     assert "nothing was written" in r.stderr
     assert snapshot(built) == before
 
 
 def test_check_detects_a_stale_or_torn_build(built):
-    assert run_casd("build", "--check", "-C", str(built)).returncode == 0
+    assert cli("build", "--check", "-C", str(built)).exit_code == 0
     fig = built / "dataset/figures/bishkek-raid-killed-4.yaml"
     fig.write_text(fig.read_text().replace("notes: Two seeds", "notes: Two of the seeds"))
-    r = run_casd("build", "--check", "-C", str(built))
-    assert r.returncode == 1 and "build/current/figures.csv" in r.stdout
-    run_casd("build", "-C", str(built))
+    r = cli("build", "--check", "-C", str(built))
+    assert r.exit_code == 1 and "build/current/figures.csv" in r.stdout
+    cli("build", "-C", str(built))
     (built / "build/current/claims.parquet").write_bytes(b"torn")  # a crash mid-write
-    r = run_casd("build", "--check", "-C", str(built))
-    assert r.returncode == 1 and "claims.parquet" in r.stdout
-    assert run_casd("build", "-C", str(built)).returncode == 0
-    assert run_casd("build", "--check", "-C", str(built)).returncode == 0
+    r = cli("build", "--check", "-C", str(built))
+    assert r.exit_code == 1 and "claims.parquet" in r.stdout
+    assert cli("build", "-C", str(built)).exit_code == 0
+    assert cli("build", "--check", "-C", str(built)).exit_code == 0
 
 
 def test_leftovers_of_a_crashed_build_are_cleaned(built):
     (built / "build/.current.tmp-999").mkdir()
     (built / "build/current/SHA256SUMS").unlink()
-    assert run_casd("build", "-C", str(built)).returncode == 0
+    assert cli("build", "-C", str(built)).exit_code == 0
     assert not (built / "build/.current.tmp-999").exists()

@@ -1,46 +1,89 @@
-"""Every command has help text and runs through the real entry point."""
+"""Every command has help and a test; exit codes are the documented ones; no traceback escapes."""
+
+import re
 
 import pytest
 
-from conftest import run_casd
+from conftest import ROOT, cli, ok, run_casd
 
-COMMANDS = ["validate", "build", "schema", "release", "diff", "versions", "codebook", "coverage"]
+COMMANDS = ["build", "codebook", "coverage", "diff", "release", "schema", "validate", "versions"]
+
+
+def listed_commands(help_text: str) -> list[str]:
+    """Command names from the Commands panel of ``casd --help`` (exact names, not substrings)."""
+    panel = help_text.split("Commands", 1)[1]
+    return sorted(set(re.findall(r"^│ (\w+) ", panel, flags=re.M)))
+
+
+def test_help_lists_exactly_the_commands():
+    assert listed_commands(ok(cli("--help")).stdout) == COMMANDS
 
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_has_help(command):
-    r = run_casd(command, "--help")
-    assert r.returncode == 0 and "Usage: casd " + command in r.stdout
-    top = run_casd("--help").stdout
-    assert command in top
+    r = ok(cli(command, "--help"))
+    assert "Usage: casd " + command in r.stdout
 
 
-def test_version():
+def test_version_through_the_installed_entry_point():
     import casd
 
     r = run_casd("--version")
     assert r.returncode == 0 and r.stdout.strip() == f"casd {casd.__version__}"
 
 
-def test_codebook_documents_every_column_and_value():
-    from casd.tables import layout
-    from casd.vocab import VOCABULARIES
+def test_installed_entry_point_reports_problems_with_exit_1(project):
+    (project / "dataset/places/bad.yaml").write_text("id: bad\nname: X\nkind: nowhere\nevidence:\n  - source: x\n    quote: y\n")
+    r = run_casd("validate", cwd=project / "dataset")
+    assert r.returncode == 1 and "dataset/places/bad.yaml:3:7: invalid-value" in r.stdout
+    assert "Traceback" not in r.stderr
 
-    out = run_casd("codebook").stdout
-    for t in layout():
+
+def test_codebook_documents_every_column_join_and_value():
+    from casd.model.relational import tables
+    from casd.model.vocab import VOCABULARIES
+
+    out = ok(cli("codebook")).stdout
+    for t in tables():
         assert f"## {t.name}\n" in out
         for c in t.columns:
             assert f"| `{c.name}` | {c.type} |" in out
-    for values in VOCABULARIES.values():
-        for v in values:
-            assert f"| `{v}` |" in out
+        for fk in t.foreign_keys:
+            assert f"| `{t.name}` | `{fk.fields}` | `{fk.resource}.id` |" in out
+    for vocab in VOCABULARIES.values():
+        for m in vocab:
+            assert f"| `{m.value}` |" in out
 
 
-def test_versions_lists_releases(project):
-    assert run_casd("versions", "-C", str(project)).stdout == ""
-    (project / "src/casd").mkdir(parents=True)
-    (project / "src/casd/_version.py").write_text('__version__ = "0"\n')
-    run_casd("build", "-C", str(project))
-    run_casd("release", "-C", str(project))
-    out = run_casd("versions", "-C", str(project)).stdout
+def test_versions_lists_releases(released):
+    out = ok(cli("versions", "-C", str(released))).stdout
     assert out.startswith("0.1.0  sums:") and "casd-0.1.0.tar.gz" in out
+    assert ok(cli("versions", "-C", str(ROOT))).stdout.startswith("1.0.0  sums:")
+
+
+def test_usage_errors_exit_2():
+    assert cli("validate", "--format", "yaml").exit_code == 2
+    assert cli("nope").exit_code == 2
+    r = cli("diff", "9.9.9", "-C", str(ROOT))
+    assert r.exit_code == 2 and "no release '9.9.9'" in r.stderr
+
+
+def test_internal_errors_exit_3_without_a_traceback_unless_asked(project, monkeypatch):
+    import casd.curate.validate as v
+
+    def boom(project):
+        raise ZeroDivisionError("simulated bug")
+
+    monkeypatch.setattr(v, "validate", boom)
+    r = cli("validate", "-C", str(project))
+    assert r.exit_code == 3
+    assert "internal error: ZeroDivisionError: simulated bug" in r.stderr and "Traceback" not in r.stderr
+    r = cli("--debug", "validate", "-C", str(project))
+    assert r.exit_code == 3 and "Traceback (most recent call last)" in r.stderr
+
+
+def test_a_tampered_release_is_an_integrity_problem_exit_1(released):
+    path = released / "build/releases/0.1.0/events.parquet"
+    path.write_bytes(path.read_bytes()[:-1] + b"\x00")
+    r = cli("validate", "-C", str(released))
+    assert r.exit_code == 1 and "events.parquet: sha256" in r.stderr and "SHA256SUMS says" in r.stderr

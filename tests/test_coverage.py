@@ -1,8 +1,8 @@
 """`casd coverage`: sentence coverage, reviewed exclusions, and flags for what no record captures."""
 
-from conftest import run_casd
+from conftest import cli
 
-from casd.coverage import sentences
+from casd.curate.coverage import sentences
 
 
 def test_sentence_split():
@@ -19,8 +19,8 @@ def section(out, seed):
 
 
 def test_report_lists_uncited_sentences_and_flags(project):
-    r = run_casd("coverage", "-C", str(project))
-    assert r.returncode == 0, r.stdout + r.stderr
+    r = cli("coverage", "-C", str(project))
+    assert r.exit_code == 0, r.stdout + r.stderr
     sec = section(r.stdout, "004_")
     assert "records cite it" in sec[0]
     assert "  uncited: Facebook Comments" in sec
@@ -31,32 +31,32 @@ def test_report_lists_uncited_sentences_and_flags(project):
 
 
 def test_boilerplate_and_ignore_lists_are_applied(project):
-    before = section(run_casd("coverage", "-C", str(project)).stdout, "004_")[0]
+    before = section(cli("coverage", "-C", str(project)).stdout, "004_")[0]
     (project / "dataset/coverage").mkdir()
     (project / "dataset/coverage/kyrgyz-officials-foil-attacks.yaml").write_text(
         "boilerplate:\n  - quote: Facebook Comments\n    reason: comment widget\n"
         "ignore:\n  - kind: name\n    text: Kalashnikov\n    reason: a weapon's make, not an actor\n"
     )
-    r = run_casd("coverage", "-C", str(project))
+    r = cli("coverage", "-C", str(project))
     sec = section(r.stdout, "004_")
     assert "1 boilerplate" in sec[0] and sec[0] != before
     assert "  uncited: Facebook Comments" not in sec
     assert not any(l.startswith("  name: 'Kalashnikov'") for l in sec)
-    assert run_casd("validate", "-C", str(project)).returncode == 0  # the folder holds no records
+    assert cli("validate", "-C", str(project)).exit_code == 0  # the folder holds no records
 
 
 def test_bad_coverage_file_is_reported_with_position(project):
     (project / "dataset/coverage").mkdir()
     (project / "dataset/coverage/kyrgyz-officials-foil-attacks.yaml").write_text("ignore:\n  - kind: colour\n    text: x\n    reason: y\n")
     (project / "dataset/coverage/unknown-source.yaml").write_text("ignore: []\n")
-    r = run_casd("coverage", "-C", str(project))
-    assert r.returncode == 1
+    r = cli("coverage", "-C", str(project))
+    assert r.exit_code == 1
     assert "dataset/coverage/kyrgyz-officials-foil-attacks.yaml:2:11: invalid-value: ignore.0.kind" in r.stdout
-    assert "dataset/coverage/unknown-source.yaml:1:1: rule-violation" in r.stdout
+    assert "dataset/coverage/unknown-source.yaml:1:1: coverage-file-name: coverage files are named <source id>.yaml" in r.stdout
 
 
 def test_strict_fails_while_items_remain(project):
-    assert run_casd("coverage", "--strict", "--summary", "-C", str(project)).returncode == 1
+    assert cli("coverage", "--strict", "--summary", "-C", str(project)).exit_code == 1
 
 
 def test_stale_ignore_entry_is_reported(project):
@@ -64,7 +64,7 @@ def test_stale_ignore_entry_is_reported(project):
     (project / "dataset/coverage/kyrgyz-officials-foil-attacks.yaml").write_text(
         "ignore:\n  - kind: name\n    text: Kalashnikov\n    reason: a make of rifle\n  - kind: name\n    text: Atlantis\n    reason: gone\n"
     )
-    r = run_casd("coverage", "--summary", "-C", str(project))
-    assert r.returncode == 1
-    assert "dataset/coverage/kyrgyz-officials-foil-attacks.yaml:6:11: rule-violation: ignore entry (name 'Atlantis') matches no flagged item" in r.stdout
+    r = cli("coverage", "--summary", "-C", str(project))
+    assert r.exit_code == 0  # a stale entry is a warning: it never fails the command
+    assert "dataset/coverage/kyrgyz-officials-foil-attacks.yaml:6:11: coverage-ignore-stale (warning): ignore entry (name 'Atlantis') matches no flagged item" in r.stdout
     assert "Kalashnikov" not in r.stdout

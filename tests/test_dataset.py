@@ -5,33 +5,36 @@ import json
 import polars as pl
 from frictionless import validate as fl_validate
 
-from conftest import ROOT, run_casd
+from conftest import ROOT, cli
 
 
 def test_committed_dataset_validates():
-    r = run_casd("validate", "-C", str(ROOT))
-    assert r.returncode == 0, r.stdout[-3000:]
+    r = cli("validate", "-C", str(ROOT))
+    assert r.exit_code == 0, r.stdout[-3000:]
 
 
 def test_committed_build_is_current():
-    r = run_casd("build", "--check", "-C", str(ROOT))
-    assert r.returncode == 0, r.stdout[-3000:] + r.stderr
+    r = cli("build", "--check", "-C", str(ROOT))
+    assert r.exit_code == 0, r.stdout[-3000:] + r.stderr
 
 
 def test_committed_schemas_match_the_models():
-    r = run_casd("schema", "--check", "-C", str(ROOT))
-    assert r.returncode == 0, r.stdout + r.stderr
+    r = cli("schema", "--check", "-C", str(ROOT))
+    assert r.exit_code == 0, r.stdout + r.stderr
 
 
 def test_schema_check_catches_drift(tmp_path):
     import shutil
 
     shutil.copytree(ROOT / "schema", tmp_path / "schema")
+    shutil.copytree(ROOT / "docs", tmp_path / "docs")
+    (tmp_path / "dataset").mkdir()
+    shutil.copy(ROOT / "dataset/package.yaml", tmp_path / "dataset/package.yaml")
     path = tmp_path / "schema/tables/events.json"
     path.write_text(path.read_text().replace('"title"', '"headline"', 1))
     (tmp_path / "schema/tables/stray.json").write_text("{}")
-    r = run_casd("schema", "--check", "-C", str(tmp_path))
-    assert r.returncode == 1
+    r = cli("schema", "--check", "-C", str(tmp_path))
+    assert r.exit_code == 1
     assert "schema/tables/events.json:1:1: schema-drift" in r.stdout and "stray.json" in r.stdout
 
 
@@ -59,7 +62,7 @@ def test_foreign_keys_join_in_polars():
 
 
 def test_editor_settings_map_every_table_to_its_json_schema():
-    from casd.models import TABLES
+    from casd.model.records import TABLES
 
     settings = json.loads((ROOT / ".vscode/settings.json").read_text())["yaml.schemas"]
     for table in TABLES:

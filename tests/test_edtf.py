@@ -5,7 +5,7 @@ from datetime import date
 import edtf as oracle
 import pytest
 
-from casd.edtf import EDTFError, parse
+from casd.model.edtf import EDTFError, parse
 
 
 @pytest.mark.parametrize(
@@ -24,6 +24,11 @@ from casd.edtf import EDTFError, parse
         ("XXXX-08-22", None, None, "day-unknown-year", False, False),
         ("201X", date(2010, 1, 1), date(2019, 12, 31), "decade", False, False),
         ("2016-02-29", date(2016, 2, 29), date(2016, 2, 29), "day", False, False),
+        # unspecified digits: the precision is what is known, as the codebook defines it
+        ("20XX", date(2000, 1, 1), date(2099, 12, 31), "century", False, False),
+        ("2015-XX", date(2015, 1, 1), date(2015, 12, 31), "year", False, False),
+        ("2015-07-XX", date(2015, 7, 1), date(2015, 7, 31), "month", False, False),
+        ("XXXX-08", None, None, "month-unknown-year", False, False),
     ],
 )
 def test_bounds_and_precision(text, start, end, precision, unc, approx):
@@ -46,3 +51,15 @@ def test_agrees_with_the_edtf_package_on_strict_bounds(text):
 def test_rejects(text):
     with pytest.raises(EDTFError):
         parse(text)
+
+
+@pytest.mark.parametrize("text", ["2015-07-16", "2014-12", "2015", "201X", "20XX"])
+def test_agrees_with_the_edtf_package_on_precision_where_digits_are_known(text):
+    assert parse(text).precision == oracle.parse_edtf(text).precision
+
+
+def test_every_precision_is_a_value_of_its_vocabulary():
+    from casd.model.vocab import DatePrecision
+
+    for text in ("2015", "2015-07", "2015-07-16", "201X", "20XX", "XXXX-08", "XXXX-08-22", "2014/2015"):
+        assert parse(text).precision in set(DatePrecision)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from casd.evidence import AnchorError, SeedText
+from casd.curate.evidence import AnchorError, SeedText
 
 TEXT = "Caption here\nCaption here\n\nHe said \u201cgo\u00a0now\u201d and   left.\nKyrgyzstan\u2019s State Committee"
 

@@ -1,23 +1,36 @@
-"""Reading stays light: the consumer side imports nothing of the curation side."""
+"""Reading stays light, and nothing imports pandas unasked (it costs seconds per process)."""
 
+import json
 import subprocess
 import sys
 
-
-def test_consumer_api_does_not_import_curation_modules():
-    code = (
-        "import sys, casd, casd.api\n"
-        "heavy = [m for m in ('yaml', 'pydantic', 'frictionless', 'typer', 'casd.checks', 'casd.yamlio', 'casd.models', 'casd.records') if m in sys.modules]\n"
-        "print(heavy)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
-    assert out == "[]"
+from conftest import ROOT
 
 
-def test_no_submodule_is_named_load():
-    import casd
+def imported_after(code: str) -> set[str]:
+    probe = code + "\nimport sys, json\nprint(json.dumps(sorted(sys.modules)))\n"
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    return set(json.loads(out.strip().splitlines()[-1]))
 
-    from pathlib import Path
 
-    assert not (Path(casd.__file__).parent / "load.py").exists()
-    assert callable(casd.load)
+HEAVY = {"yaml", "pydantic", "frictionless", "typer", "pandas", "casd.curate", "casd.model", "casd.packaging", "casd.cli"}
+
+
+def test_loading_a_table_imports_no_curation_code_and_no_pandas():
+    mods = imported_after("import casd\nt = casd.load('events', version='1.0.0')\nassert t.height > 0\ncasd.package('1.0.0')")
+    assert "casd.read" in mods
+    assert not HEAVY & mods, HEAVY & mods
+
+
+def test_validating_and_rendering_the_build_imports_no_pandas():
+    code = "from casd.packaging.build import prepare\nfrom casd.publish.release import working_diff\nprepare('.')\nworking_diff('.', '1.0.0')"
+    assert "pandas" not in imported_after(code)
+
+
+def test_casd_load_is_visible_to_type_checkers(tmp_path):
+    snippet = tmp_path / "use.py"
+    snippet.write_text("import casd\n\nreveal_type(casd.load)\nreveal_type(casd.load('events'))\n")
+    r = subprocess.run([sys.executable, "-m", "mypy", "--no-incremental", "--ignore-missing-imports", str(snippet)], cwd=ROOT, capture_output=True, text=True)
+    assert 'Revealed type is "Overload(' in r.stdout, r.stdout + r.stderr
+    assert "polars.dataframe.frame.DataFrame" in r.stdout, r.stdout
+    assert json.dumps("casd.load") and "has no attribute" not in r.stdout

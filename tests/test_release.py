@@ -6,19 +6,8 @@ import tarfile
 
 import pytest
 
-from casd.errors import IntegrityError
-from conftest import run_casd
-
-
-@pytest.fixture
-def released(project, monkeypatch):
-    (project / "src/casd").mkdir(parents=True)
-    (project / "src/casd/_version.py").write_text('__version__ = "0.0.0"\n')
-    assert run_casd("build", "-C", str(project)).returncode == 0
-    r = run_casd("release", "-C", str(project))
-    assert r.returncode == 0, r.stdout + r.stderr
-    monkeypatch.setenv("CASD_RELEASES", str(project / "build/releases"))
-    return project
+from casd.errors import CasdError, IntegrityError
+from conftest import cli
 
 
 def edit(path, old, new):
@@ -34,7 +23,7 @@ def test_first_release_is_complete_and_moves_the_working_version(released):
     assert (released / "src/casd/_version.py").read_text() == '__version__ = "0.1.0"\n'
     assert "## 0.1.0" in (released / "CHANGELOG.md").read_text()
     assert "| events | 2 |" in (folder / "DATASHEET.md").read_text()
-    assert run_casd("build", "--check", "-C", str(released)).returncode == 0
+    assert cli("build", "--check", "-C", str(released)).exit_code == 0
 
 
 def test_release_folder_validates_with_frictionless(released):
@@ -61,52 +50,55 @@ def test_older_version_still_loads_unchanged_after_a_newer_release(released):
 
     before = casd.load("events", "0.1.0")
     edit(released / "dataset/events/csto-summit-2014-12-23.yaml", "title: CSTO summit", "title: CSTO summit in Moscow")
-    r = run_casd("release", "-C", str(released))
-    assert r.returncode == 0 and "released 0.1.1" in r.stderr and "~ csto-summit-2014-12-23: title" in r.stdout
+    r = cli("release", "-C", str(released))
+    assert r.exit_code == 0 and "released 0.1.1" in r.stderr and "~ csto-summit-2014-12-23: title" in r.stdout
     assert casd.versions() == ["0.1.0", "0.1.1"]
     assert casd.load("events", "0.1.0").equals(before)
     latest = casd.load("events")
     assert latest.filter(latest["id"] == "csto-summit-2014-12-23")["title"][0] == "CSTO summit in Moscow"
     assert casd.package("0.1.1")["version"] == "0.1.1"
     changes = (released / "build/releases/0.1.1/changes.csv").read_text().splitlines()
-    assert changes == ["table,key,change,fields", 'events,csto-summit-2014-12-23,changed,"[""title""]"']
+    assert changes == [
+        "table,key,change,fields,values",
+        'events,csto-summit-2014-12-23,changed,"[""title""]","{""title"": [""CSTO summit"", ""CSTO summit in Moscow""]}"',
+    ]
 
 
 def test_diff_reports_a_real_change_and_the_bump(released):
     edit(released / "dataset/figures/bishkek-raid-killed-4.yaml", 'value: "4"', 'value: "5"')
-    r = run_casd("diff", "0.1.0", "-C", str(released))
-    assert "~ bishkek-raid-killed-4: value" in r.stdout and "Proposed bump: patch" in r.stdout
+    r = cli("diff", "0.1.0", "-C", str(released))
+    assert "~ bishkek-raid-killed-4: value" in r.stdout and "value: 4.0 -> 5.0" in r.stdout and "Proposed bump: patch" in r.stdout
     (released / "dataset/figures/bishkek-raid-killed-4-total.yaml").unlink()
     edit(released / "dataset/figures/bishkek-raid-killed-4.yaml", "alternatives: [bishkek-raid-killed-4-total]\n", "")
-    r = run_casd("diff", "0.1.0", "-C", str(released))
+    r = cli("diff", "0.1.0", "-C", str(released))
     assert "missing-tombstone" in r.stdout and "'bishkek-raid-killed-4-total' was published in 0.1.0" in r.stdout
     (released / "dataset/tombstones.yaml").write_text(
         "retired:\n  - table: figures\n    id: bishkek-raid-killed-4-total\n    replaced_by: bishkek-raid-killed-4\n    reason: duplicate of the Bishkek count\n"
     )
-    r = run_casd("diff", "0.1.0", "-C", str(released))
+    r = cli("diff", "0.1.0", "-C", str(released))
     assert "- bishkek-raid-killed-4-total" in r.stdout and "Proposed bump: major" in r.stdout
 
 
 def test_tombstoned_or_moved_ids_are_refused(released):
     (released / "dataset/tombstones.yaml").write_text("retired:\n  - table: places\n    id: bishkek\n    reason: test\n  - table: nope\n    id: x\n    reason: y\n")
-    out = run_casd("validate", "-C", str(released)).stdout
+    out = cli("validate", "-C", str(released)).stdout
     assert "dataset/places/bishkek.yaml:1:5: tombstoned-id: id 'bishkek' was retired: test" in out
     assert "dataset/tombstones.yaml:5:12: invalid-value: retired.1.table" in out
     (released / "dataset/tombstones.yaml").unlink()
     moved = released / "dataset/bases/kant-air-base.yaml"
     (released / "dataset/places/kant-air-base.yaml").write_text("id: kant-air-base\nname: Kant\nkind: site\nevidence:\n  - source: foreign-intrigue-kyrgyz-raids-askarov\n    quote: Established in 2003\n")
     moved.unlink()
-    out = run_casd("validate", "-C", str(released)).stdout
+    out = cli("validate", "-C", str(released)).stdout
     assert "dataset/places/kant-air-base.yaml:1:5: id-table-change: id 'kant-air-base' belonged to table 'bases' in release 0.1.0" in out
 
 
 def test_rereleasing_a_published_version_with_changes_is_refused(released):
     folder = released / "build/releases/0.1.0"
     before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
-    assert run_casd("release", "0.1.0", "-C", str(released)).returncode == 0  # identical: a no-op
+    assert cli("release", "0.1.0", "-C", str(released)).exit_code == 0  # identical: a no-op
     edit(released / "dataset/events/csto-summit-2014-12-23.yaml", "title: CSTO summit", "title: Changed")
-    r = run_casd("release", "0.1.0", "-C", str(released))
-    assert r.returncode == 1 and "never rewritten" in r.stderr
+    r = cli("release", "0.1.0", "-C", str(released))
+    assert r.exit_code == 1 and "never rewritten" in r.stderr  # an integrity problem: exit 1
     assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
 
 
@@ -139,7 +131,7 @@ def test_load_formats(released):
     assert isinstance(casd.load("actors", format="arrow"), pa.Table)
     df = casd.load("events", format="pandas")
     assert str(df["date_start"].dtype).startswith("date32")
-    with pytest.raises(Exception, match="no table"):
+    with pytest.raises(CasdError, match="no table"):
         casd.load("nope")
 
 
@@ -147,29 +139,29 @@ def test_interrupted_release_is_completed_not_rewritten(released):
     index = released / "build/releases/index.json"
     sums = (released / "build/releases/0.1.0/SHA256SUMS").read_bytes()
     index.unlink()  # as if the process died after placing the folder, before writing the index
-    r = run_casd("release", "0.1.0", "-C", str(released))
-    assert r.returncode == 0, r.stdout + r.stderr
+    r = cli("release", "0.1.0", "-C", str(released))
+    assert r.exit_code == 0, r.stdout + r.stderr
     entry = json.loads(index.read_text())["releases"][0]
     assert entry["version"] == "0.1.0" and entry["sums_sha256"] == hashlib.sha256(sums).hexdigest()
 
 
 def test_a_release_smaller_than_its_changes_or_without_changes_is_refused(released):
-    r = run_casd("release", "patch", "-C", str(released))
-    assert r.returncode == 1 and "nothing changed since 0.1.0" in r.stderr
+    r = cli("release", "patch", "-C", str(released))
+    assert r.exit_code == 2 and "nothing changed since 0.1.0" in r.stderr  # a usage error
     new = released / "dataset/places/osh.yaml"
     new.write_text("id: osh\nname: Bishkek\nkind: city\nevidence:\n  - source: kyrgyz-officials-foil-attacks\n    quote: In the Kyrgyz capital of Bishkek\n")
-    r = run_casd("release", "0.1.1", "-C", str(released))
-    assert r.returncode == 1 and "0.1.1 is a patch release, but the changes since 0.1.0 call for a minor one" in r.stderr
+    r = cli("release", "0.1.1", "-C", str(released))
+    assert r.exit_code == 2 and "0.1.1 is a patch release, but the changes since 0.1.0 call for a minor one" in r.stderr
     assert not (released / "build/releases/0.1.1").exists()
-    r = run_casd("release", "-C", str(released))
-    assert r.returncode == 0 and "released 0.2.0" in r.stderr
+    r = cli("release", "-C", str(released))
+    assert r.exit_code == 0 and "released 0.2.0" in r.stderr
 
 
 def test_dry_run_proposes_and_writes_nothing(released):
     edit(released / "dataset/events/csto-summit-2014-12-23.yaml", "title: CSTO summit", "title: CSTO summit meeting")
     before = sorted(p.name for p in (released / "build/releases").iterdir())
-    r = run_casd("release", "--dry-run", "-C", str(released))
-    assert r.returncode == 0 and "casd release 0.1.1:" in r.stdout and "Proposed bump: patch" in r.stdout
+    r = cli("release", "--dry-run", "-C", str(released))
+    assert r.exit_code == 0 and "casd release 0.1.1:" in r.stdout and "Proposed bump: patch" in r.stdout
     assert sorted(p.name for p in (released / "build/releases").iterdir()) == before
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from casd.yamlio import dump, parse
+from casd.curate.yamlio import dump, parse
 
 
 def codes(text):

@@ -22,7 +22,7 @@ def build(
 
     Validation problems are printed and nothing is written.
     """
-    from ..package.build import prepare, stale, write
+    from ..packaging.build import prepare, stale, write
 
     base = root(project)
     with refusing_on_issues(fmt, "build failed"):

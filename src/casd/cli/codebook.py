@@ -10,6 +10,6 @@ from .app import app
 @app.command()
 def codebook() -> None:
     """Print the codebook (every table, field, join and vocabulary value) as Markdown."""
-    from ..package.docs import codebook as render_codebook
+    from ..packaging.docs import codebook as render_codebook
 
     typer.echo(render_codebook(), nl=False)

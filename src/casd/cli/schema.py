@@ -18,7 +18,7 @@ def schema(
     project: ProjectOpt = Path("."),
 ) -> None:
     """Generate schema/ (table schemas, JSON Schemas of the YAML files, CODEBOOK.md) and docs/errors.md."""
-    from ..package import schemas
+    from ..packaging import schemas
 
     base = root(project)
     if check:

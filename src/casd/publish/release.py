@@ -27,9 +27,9 @@ from ..curate.validate import Validated, validate
 from ..errors import CasdError, IntegrityError
 from ..model.records import Source
 from ..model.relational import tables
-from ..package.build import meta_of, prepare, render_tables, sources_of, write
-from ..package.descriptor import descriptor, dump_json
-from ..package.docs import citation, codebook, datasheet, release_readme
+from ..packaging.build import meta_of, prepare, render_tables, sources_of, write
+from ..packaging.descriptor import descriptor, dump_json
+from ..packaging.docs import citation, codebook, datasheet, release_readme
 from ..paths import CHANGELOG, CITATION, INDEX, RELEASES, VERSION_FILE
 from ..read import semver
 from ..read.integrity import sha256, sums

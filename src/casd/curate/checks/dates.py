@@ -15,10 +15,22 @@ from . import Context, rule, walk
 _YEARLESS = {DatePrecision.day_unknown_year, DatePrecision.month_unknown_year}
 
 
-def _note_field(owner: Any) -> str:
-    """Where the reasoning for a date goes: ``date_note`` on a record that has one, else the item's ``note``, else ``notes``."""
-    fields = type(owner).model_fields
-    return next(f for f in ("date_note", "note", "notes") if f in fields)
+_NOTES = ("date_note", "note", "notes")
+
+
+def _note(record: Any, owner_loc: Loc) -> tuple[Loc, Any]:
+    """Where the reasoning for a date goes, and what it holds: the nearest ``date_note``, ``note``
+    or ``notes`` field, from the object holding the date up to the record."""
+    owners = [((), record)]
+    obj = record
+    for i, step in enumerate(owner_loc):
+        obj = obj[step] if isinstance(step, int) else getattr(obj, step)
+        owners.append((owner_loc[: i + 1], obj))
+    for loc, owner in reversed(owners):
+        for name in _NOTES:
+            if name in getattr(type(owner), "model_fields", {}):
+                return loc + (name,), getattr(owner, name)
+    return ("notes",), record.notes
 
 
 @rule("date-note-missing")
@@ -32,15 +44,10 @@ def uncertain_dates_say_why(ctx: Context) -> Iterator[Issue]:
                 parsed = edtf.parse(value)
                 if not (parsed.uncertain or parsed.precision in _YEARLESS):
                     continue
-                owner_loc: Loc = loc[:-1]
-                owner = item.record
-                for step in owner_loc:
-                    owner = owner[step] if isinstance(step, int) else getattr(owner, step)
-                note = _note_field(owner)
-                if not getattr(owner, note):
+                note_loc, note = _note(item.record, loc[:-1])
+                if not note:
                     shown = ".".join(str(p) for p in loc)
-                    where = ".".join(str(p) for p in owner_loc + (note,))
-                    yield item.at(loc, "date-note-missing", field=shown, value=value, note=where)
+                    yield item.at(loc, "date-note-missing", field=shown, value=value, note=".".join(str(p) for p in note_loc))
 
 
 @rule("interval-reversed")

@@ -1,0 +1,1 @@
+"""Curation: reading the YAML records, resolving evidence, checking rules, measuring coverage."""

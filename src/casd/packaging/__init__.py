@@ -1,0 +1,1 @@
+"""Packaging: rows, file writers, Data Package descriptors, the working build and generated docs."""

@@ -1,0 +1,1 @@
+"""Publishing: diffs between versions and immutable releases."""

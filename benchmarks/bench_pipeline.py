@@ -10,18 +10,19 @@ anchored in a real seed), so every pipeline stage does real work.
 
 from __future__ import annotations
 
+import resource
 import shutil
 import sys
 import tempfile
 import time
-import resource
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from casd import build, records  # noqa: E402
 from casd.checks import validate  # noqa: E402
+
+from casd import build, records  # noqa: E402
 
 EVENT = """id: {id}
 title: Synthetic event {n}

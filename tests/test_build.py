@@ -6,7 +6,6 @@ import duckdb
 import pandas as pd
 import polars as pl
 import pyarrow.parquet as pq
-import pytest
 from frictionless import validate as fl_validate
 
 from casd.model.relational import tables as layout
@@ -54,7 +53,7 @@ def test_sha256sums_cover_every_file(built):
 
     current = built / "build/current"
     lines = (current / "SHA256SUMS").read_text().splitlines()
-    listed = {l.split("  ")[1]: l.split("  ")[0] for l in lines}
+    listed = {line.split("  ")[1]: line.split("  ")[0] for line in lines}
     assert set(listed) == {p.name for p in current.iterdir()} - {"SHA256SUMS"}
     for name, digest in listed.items():
         assert hashlib.sha256((current / name).read_bytes()).hexdigest() == digest
@@ -92,7 +91,7 @@ def test_csv_and_parquet_hold_the_same_rows(built):
 def test_evidence_offsets_slice_the_seed(built):
     ev = pl.read_parquet(built / "build/current/evidence.parquet")
     sources = pl.read_parquet(built / "build/current/sources.parquet")
-    files = dict(zip(sources["id"], sources["file"]))
+    files = dict(zip(sources["id"], sources["file"], strict=True))
     assert ev.height > 0
     for row in ev.iter_rows(named=True):
         text = (built / files[row["source_id"]]).read_text(encoding="utf-8")

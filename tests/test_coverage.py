@@ -1,8 +1,7 @@
 """`casd coverage`: sentence coverage, reviewed exclusions, and flags for what no record captures."""
 
-from conftest import cli
-
 from casd.curate.coverage import sentences
+from conftest import cli
 
 
 def test_sentence_split():
@@ -13,7 +12,7 @@ def test_sentence_split():
 
 def section(out, seed):
     lines = out.splitlines()
-    start = next(i for i, l in enumerate(lines) if l.startswith(f"seeds/{seed}"))
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"seeds/{seed}"))
     end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("seeds/")), len(lines))
     return lines[start:end]
 
@@ -27,7 +26,7 @@ def test_report_lists_uncited_sentences_and_flags(project):
     assert "  number: '500kg' at 713" in sec  # no figure holds it
     assert "  name: 'Kalashnikov' at 583" in sec
     # the Bishkek count is a figure's printed text, so it is not flagged
-    assert not any(l.startswith("  number: 'four'") and "at 380" in l for l in sec)
+    assert not any(line.startswith("  number: 'four'") and "at 380" in line for line in sec)
 
 
 def test_boilerplate_and_ignore_lists_are_applied(project):
@@ -41,7 +40,7 @@ def test_boilerplate_and_ignore_lists_are_applied(project):
     sec = section(r.stdout, "004_")
     assert "1 boilerplate" in sec[0] and sec[0] != before
     assert "  uncited: Facebook Comments" not in sec
-    assert not any(l.startswith("  name: 'Kalashnikov'") for l in sec)
+    assert not any(line.startswith("  name: 'Kalashnikov'") for line in sec)
     assert cli("validate", "-C", str(project)).exit_code == 0  # the folder holds no records
 
 

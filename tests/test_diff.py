@@ -34,9 +34,6 @@ def events(*fields: dict[str, Any], **kw: Any) -> dict[str, Any]:
     return res("events", [fld("id"), *fields], **kw)
 
 
-KIND = "constraints"
-
-
 # --- schema changes --------------------------------------------------------------------------
 
 
@@ -84,7 +81,7 @@ def test_enum_tightened_is_major() -> None:
 def test_enum_introduced_is_major() -> None:
     old = pkg(events(fld("kind")))
     new = pkg(events(fld("kind", constraints={"enum": ["raid"]})))
-    assert schema_changes(old, new) == [Change("major", "events.kind allowed values tightened (removed: all but the listed)")]
+    assert schema_changes(old, new) == [Change("major", "events.kind allowed values restricted to: raid")]
 
 
 def test_enum_widened_is_minor() -> None:
@@ -354,3 +351,22 @@ def test_later_release_markdown() -> None:
         "## 1.0.1\n\nCompared with 1.0.0; bump: **patch**.\n\n### Records\n\n"
         "| table | added | removed | changed |\n|---|---:|---:|---:|\n| events | 0 | 0 | 1 |\n"
     )
+
+
+def test_enum_removed_is_a_loosening_not_a_tightening() -> None:
+    old = pkg(events(fld("kind", constraints={"enum": ["raid", "summit"]})))
+    new = pkg(events(fld("kind")))
+    assert schema_changes(old, new) == [Change("minor", "events.kind allowed values no longer restricted")]
+
+
+def test_other_constraints_gained_are_major_and_lost_are_minor() -> None:
+    old = pkg(events(fld("code", constraints={"required": True})))
+    new = pkg(events(fld("code", constraints={"required": True, "unique": True})))
+    assert schema_changes(old, new) == [Change("major", "events.code gained constraint unique")]
+    assert schema_changes(new, old) == [Change("minor", "events.code lost constraint unique")]
+
+
+def test_integer_enums_do_not_crash() -> None:
+    old = pkg(events(fld("n", "integer", constraints={"enum": [1, 2]})))
+    new = pkg(events(fld("n", "integer", constraints={"enum": [1, 2, 3]})))
+    assert schema_changes(old, new) == [Change("minor", "events.n allowed values added: 3")]

@@ -86,7 +86,9 @@ def test_tombstoned_or_moved_ids_are_refused(released):
     assert "dataset/tombstones.yaml:5:12: invalid-value: retired.1.table" in out
     (released / "dataset/tombstones.yaml").unlink()
     moved = released / "dataset/bases/kant-air-base.yaml"
-    (released / "dataset/places/kant-air-base.yaml").write_text("id: kant-air-base\nname: Kant\nkind: site\nevidence:\n  - source: foreign-intrigue-kyrgyz-raids-askarov\n    quote: Established in 2003\n")
+    (released / "dataset/places/kant-air-base.yaml").write_text(
+        "id: kant-air-base\nname: Kant\nkind: site\nevidence:\n  - source: foreign-intrigue-kyrgyz-raids-askarov\n    quote: Established in 2003\n"
+    )
     moved.unlink()
     out = cli("validate", "-C", str(released)).stdout
     assert "dataset/places/kant-air-base.yaml:1:5: id-table-change: id 'kant-air-base' belonged to table 'bases' in release 0.1.0" in out
@@ -119,14 +121,15 @@ def test_folder_edited_with_its_own_sums_is_detected_by_the_index(released):
     csv.write_text(csv.read_text().replace("CSTO summit", "Forged summit"))
     sums = (folder / "SHA256SUMS").read_text().splitlines()
     digest = hashlib.sha256(csv.read_bytes()).hexdigest()
-    (folder / "SHA256SUMS").write_text("".join((f"{digest}  events.csv" if l.endswith("  events.csv") else l) + "\n" for l in sums))
+    (folder / "SHA256SUMS").write_text("".join((f"{digest}  events.csv" if line.endswith("  events.csv") else line) + "\n" for line in sums))
     with pytest.raises(IntegrityError, match="release index"):
         casd.load("events", "0.1.0")
 
 
 def test_load_formats(released):
-    import casd
     import pyarrow as pa
+
+    import casd
 
     assert isinstance(casd.load("actors", format="arrow"), pa.Table)
     df = casd.load("events", format="pandas")

@@ -34,10 +34,10 @@ def test_broken_records_are_all_reported_at_file_line_col(project):
     assert r.exit_code == 1
     lines = r.stdout.splitlines()
     assert "dataset/events/csto-summit-2014-12-23.yaml:3:7: invalid-value: kind: Input should be" in "\n".join(lines)
-    assert any(l.startswith("dataset/events/csto-summit-2014-12-23.yaml:11:5: unknown-field: unknown field 'participants.1.extra'") for l in lines)
-    assert any(l.startswith("dataset/places/nowhere.yaml:4:10: invalid-value: country:") for l in lines)
+    assert any(line.startswith("dataset/events/csto-summit-2014-12-23.yaml:11:5: unknown-field: unknown field 'participants.1.extra'") for line in lines)
+    assert any(line.startswith("dataset/places/nowhere.yaml:4:10: invalid-value: country:") for line in lines)
     assert "dataset/places/atlantis.yaml:4:12: dangling-reference: parent_id: no places record 'mu'" in lines
-    assert any(l.startswith("dataset/places/atlantis.yaml:7:12: quote-not-found:") for l in lines)
+    assert any(line.startswith("dataset/places/atlantis.yaml:7:12: quote-not-found:") for line in lines)
     assert "4 problem(s)" not in r.stderr and "5 problem(s)" in r.stderr
 
 
@@ -81,7 +81,7 @@ def test_cross_record_rules(project):
 
 def test_uncertain_date_needs_reasoning(project):
     ev = project / "dataset/events/csto-summit-2014-12-23.yaml"
-    ev.write_text("\n".join(l for l in ev.read_text().splitlines() if not l.startswith("date_note")) + "\n")
+    ev.write_text("\n".join(line for line in ev.read_text().splitlines() if not line.startswith("date_note")) + "\n")
     r = cli("validate", "-C", str(project))
     assert "csto-summit-2014-12-23.yaml:4:7: date-note-missing: date '2014-12-23?' is uncertain or has no year: give the reasoning in date_note" in r.stdout
 
@@ -103,7 +103,7 @@ def test_runs_from_inside_the_project(project):
 
 def test_an_approximate_and_uncertain_date_needs_reasoning_too(project):
     ev = project / "dataset/events/csto-summit-2014-12-23.yaml"
-    text = "\n".join(l for l in ev.read_text().splitlines() if not l.startswith("date_note")) + "\n"
+    text = "\n".join(line for line in ev.read_text().splitlines() if not line.startswith("date_note")) + "\n"
     ev.write_text(text.replace("date: 2014-12-23?", "date: 2014-12-23%"))
     out = cli("validate", "-C", str(project)).stdout
     assert "csto-summit-2014-12-23.yaml:4:7: date-note-missing: date '2014-12-23%'" in out

@@ -20,7 +20,7 @@ release); 2 usage or environment error (not in a casd project, unknown version, 
 class CasdGroup(TyperGroup):
     """Turns casd's exceptions into messages and documented exit codes, never a traceback."""
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:  # a click Context (typer vendors click privately)
         try:
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, TyperException):  # typer's own: usage errors (exit 2), exits

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -14,7 +14,7 @@ from .common import Format, FormatOpt, ProjectOpt, refusing_on_issues, root
 @app.command()
 def diff(
     old: Annotated[str, typer.Argument(help="A published version.")],
-    new: Annotated[Optional[str], typer.Argument(help="A published version; default: the working dataset.")] = None,  # noqa: UP045 - typer needs Optional
+    new: Annotated[str | None, typer.Argument(help="A published version; default: the working dataset.")] = None,
     fmt: FormatOpt = Format.text,
     project: ProjectOpt = Path("."),
 ) -> None:

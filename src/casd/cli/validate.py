@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -13,7 +13,7 @@ from .common import Format, FormatOpt, ProjectOpt, echo_issues, root, summary
 
 @app.command()
 def validate(
-    paths: Annotated[Optional[list[Path]], typer.Argument(exists=True, help="Only print issues in these files or folders (the whole dataset is always checked, and decides the exit code).")] = None,  # noqa: UP045 - typer needs Optional
+    paths: Annotated[list[Path] | None, typer.Argument(exists=True, help="Only print issues in these files or folders (the whole dataset is always checked, and decides the exit code).")] = None,
     fmt: FormatOpt = Format.text,
     project: ProjectOpt = Path("."),
 ) -> None:
@@ -23,7 +23,8 @@ def validate(
     otherwise (warnings never fail). With PATHS, only the problems inside them are printed,
     followed by how many lie elsewhere.
     """
-    from ..curate.validate import select, validate as run
+    from ..curate.validate import select
+    from ..curate.validate import validate as run
 
     base = root(project)
     result = run(base)

@@ -24,14 +24,15 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from ..model.records import Actor, Figure, Model, MilitaryBase, Place, Source, Statement
+from ..model.records import Actor, Figure, MilitaryBase, Model, Place, Source, Statement
 from ..model.types import Text
 from ..paths import COVERAGE as FOLDER
 from .anchors import evidence_of
-from .evidence import AnchorError, normalise
+from .evidence import AnchorError, SeedText, normalise
 from .issues import Issue, issue
 from .load import RecordFile, read_lists
 from .validate import Validated
+
 Kind = Literal["quotation", "number", "date", "name"]
 
 
@@ -143,75 +144,106 @@ def read_config(project: Path, source: str) -> tuple[list[Boilerplate], list[Ign
     return lists["boilerplate"], lists["ignore"], found, here
 
 
-def measure(project: Path, report: Validated) -> tuple[list[SeedCoverage], list[Issue]]:
-    """Coverage of every seed (requires a valid dataset)."""
-    found: list[Issue] = []
-    data = report.dataset
-    known = {s.id for s in data.records(Source)}
-    folder = Path(project) / FOLDER
-    for path in sorted(folder.glob("*")) if folder.is_dir() else []:
-        if path.suffix != ".yaml" or path.stem not in known:
-            found.append(issue("coverage-file-name", (FOLDER / path.name).as_posix()))
-    seeds = report.anchors.seeds
-    spans: dict[str, list[tuple[int, int]]] = {sid: [] for sid in seeds}
-    by_table: dict[str, dict[str, list[tuple[int, int]]]] = {}
-    citing: dict[str, set[tuple[str, str]]] = {sid: set() for sid in seeds}
-    for item, rec in data.typed():
+Span = tuple[int, int]
+
+
+@dataclass
+class _Cited:
+    """What the records cite, per seed: all spans, spans by table, and the citing records."""
+
+    spans: dict[str, list[Span]] = field(default_factory=dict)
+    by_table: dict[str, dict[str, list[Span]]] = field(default_factory=dict)
+    citing: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
+
+
+def _cited(report: Validated) -> _Cited:
+    out = _Cited()
+    for item, rec in report.dataset.typed():
         for loc, ev in evidence_of(rec):
             anchor = report.anchors.get(item.table, item.id, loc)
             if anchor is None:
                 continue
-            spans.setdefault(ev.source, []).append(anchor)
-            by_table.setdefault(item.table, {}).setdefault(ev.source, []).append(anchor)
-            citing.setdefault(ev.source, set()).add((item.table, item.id))
+            out.spans.setdefault(ev.source, []).append(anchor)
+            out.by_table.setdefault(item.table, {}).setdefault(ev.source, []).append(anchor)
+            out.citing.setdefault(ev.source, set()).add((item.table, item.id))
+    return out
+
+
+def _misnamed_files(project: Path, known: set[str]) -> list[Issue]:
+    folder = Path(project) / FOLDER
+    return [
+        issue("coverage-file-name", (FOLDER / path.name).as_posix())
+        for path in (sorted(folder.glob("*")) if folder.is_dir() else [])
+        if path.suffix != ".yaml" or path.stem not in known
+    ]
+
+
+def _excluded(seed: SeedText, sid: str, boiler: list[Boilerplate]) -> tuple[list[Span], list[Issue]]:
+    """The spans of a seed's boilerplate passages (every occurrence unless one is named)."""
+    spans: list[Span] = []
+    found: list[Issue] = []
+    for b in boiler:
+        try:
+            if b.occurrence:
+                a = seed.anchor(b.quote, occurrence=b.occurrence)
+                spans.append((a.start, a.end))
+                continue
+            needle = normalise(b.quote)
+            hits = seed.occurrences(needle)
+            if not hits:
+                raise AnchorError("quote-not-found")
+            spans += [(a.start, a.end) for a in (seed.span(h, len(needle)) for h in hits)]
+        except AnchorError as e:
+            found.append(issue(e.code, (FOLDER / f"{sid}.yaml").as_posix(), source=sid, quote=b.quote[:60], **e.params))
+    return spans, found
+
+
+def _names(report: Validated) -> set[str]:
+    data = report.dataset
+    names: set[str] = set()
+    named: list[Actor | Place | MilitaryBase] = [*data.records(Actor), *data.records(Place), *data.records(MilitaryBase)]
+    for named_record in named:
+        names.add(normalise(named_record.name))
+        names.update(normalise(a) for a in named_record.aliases)
+    return names
+
+
+def measure(project: Path, report: Validated) -> tuple[list[SeedCoverage], list[Issue]]:
+    """Coverage of every seed (requires a valid dataset)."""
+    data = report.dataset
+    found = _misnamed_files(project, {s.id for s in data.records(Source)})
+    seeds = report.anchors.seeds
+    cited = _cited(report)
     figure_spans = _figure_spans(report)
     statement_quotes: dict[str, list[str]] = {}
     for st in data.records(Statement):
         for loc, ev in evidence_of(st):
             if report.anchors.get("statements", st.id, loc) is not None:
                 statement_quotes.setdefault(ev.source, []).append(normalise(st.quote).strip(" ,.;:"))
-    names = set()
-    for named in (*data.records(Actor), *data.records(Place), *data.records(MilitaryBase)):
-        names.add(normalise(named.name))
-        names.update(normalise(a) for a in named.aliases)
+    names = _names(report)
     result = []
     for src in sorted(data.records(Source), key=lambda s: s.file):
         sid = src.id
         if sid not in seeds:
             continue
-        text = seeds[sid].text
-        boiler, ignores, problems, config = read_config(project, sid)
-        found += problems
-        ignored = {(sid, i.kind, normalise(i.text)) for i in ignores}
         seed = seeds[sid]
-        excluded_spans = []
-        for b in boiler:
-            try:
-                if b.occurrence:
-                    a = seed.anchor(b.quote, occurrence=b.occurrence)
-                    excluded_spans.append((a.start, a.end))
-                else:
-                    needle = normalise(b.quote)
-                    for h in seed.occurrences(needle):
-                        a = seed.span(h, len(needle))
-                        excluded_spans.append((a.start, a.end))
-                    if not seed.occurrences(needle):
-                        raise AnchorError("quote-not-found")
-            except AnchorError as e:
-                found.append(issue(e.code, (FOLDER / f"{sid}.yaml").as_posix(), source=sid, quote=b.quote[:60], **e.params))
+        text = seed.text
+        boiler, ignores, problems, config = read_config(project, sid)
+        excluded_spans, missing = _excluded(seed, sid, boiler)
+        found += problems + missing
         sents = sentences(text)
-        cov = SeedCoverage(sid, src.file, len(citing.get(sid, ())), len(sents), 0, 0)
-        cited = spans.get(sid, [])
+        cov = SeedCoverage(sid, src.file, len(cited.citing.get(sid, ())), len(sents), 0, 0)
         for s in sents:
             if _overlaps(s, excluded_spans):
                 cov.excluded += 1
-            elif _overlaps(s, cited):
+            elif _overlaps(s, cited.spans.get(sid, [])):
                 cov.covered += 1
             else:
-                cov.uncited.append(text[s[0]:s[1]])
+                cov.uncited.append(text[s[0] : s[1]])
         counted = [s for s in sents if not _overlaps(s, excluded_spans)]
+        ignored = {(sid, str(i.kind), normalise(i.text)) for i in ignores}
         used: set[tuple[str, str, str]] = set()
-        cov.flags = _flags(text, sid, counted, statement_quotes.get(sid, []), figure_spans.get(sid, []), by_table, names, ignored, used)
+        cov.flags = _flags(text, sid, counted, statement_quotes.get(sid, []), figure_spans.get(sid, []), cited.by_table, names, ignored, used)
         for i, entry in enumerate(ignores):
             if config is not None and (sid, entry.kind, normalise(entry.text)) not in used:
                 found.append(config.at(("ignore", i, "text"), "coverage-ignore-stale", kind=entry.kind, text=entry.text))

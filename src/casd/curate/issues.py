@@ -43,7 +43,9 @@ CODES: dict[str, Code] = {
     "yaml-anchor": _c("anchors and aliases are not allowed ({name!r})", "Anchors/aliases hide shared data and allow expansion bombs.", "Write the value out in full.", group="files"),
     "yaml-tag": _c("tags are not allowed ({tag!r})", "Explicit tags would construct objects or change types.", "Remove the tag; every value is text, typed by the model.", group="files"),
     "yaml-multi-document": _c("a record file holds exactly one YAML document", "Found a second document (---).", "Move the second document to its own file.", group="files"),
-    "yaml-null": _c("null value ({text!r}): omit the key instead", "A missing value is an omitted key; null, ~ and empty values are refused.", "Delete the key, or quote the value if it is text.", group="files"),
+    "yaml-null": _c(
+        "null value ({text!r}): omit the key instead", "A missing value is an omitted key; null, ~ and empty values are refused.", "Delete the key, or quote the value if it is text.", group="files"
+    ),
     "yaml-not-mapping": _c("a record must be a mapping of fields, got {kind}", "The document's top level is not a mapping.", "Write the record as `field: value` lines.", group="files"),
     "yaml-non-string-key": _c("keys must be plain strings", "A mapping key is itself a list or mapping.", "Use a plain field name as the key.", group="files"),
     # one record
@@ -54,36 +56,96 @@ CODES: dict[str, Code] = {
     "unknown-field": _c("unknown field {field!r}", "Fields not in the model are refused (typos would be lost).", "Remove the field or correct its name."),
     "invalid-value": _c("{field}: {reason}", "A field's value does not fit its type, format or vocabulary.", "Give a value of the field's type; the codebook lists every vocabulary."),
     "evidence-field-unknown": _c("{name!r} is not a field of {table}", "An evidence item's `fields` names a field the record does not have.", "Name one of the record's fields, or drop the entry."),
-    "claim-field-unknown": _c("claim field {name!r} is not a claimable field of {table}", "A claim must be about a single field of its record (not id, claims or evidence).", "Name one of the record's fields."),
-    "claim-value-invalid": _c("claim value {value!r} is not a valid {field}: {reason}", "A claim's value is typed like the field it claims.", "Write the value as the field would hold it (an EDTF date, a number, a vocabulary value)."),
+    "claim-field-unknown": _c(
+        "claim field {name!r} is not a claimable field of {table}", "A claim must be about a single field of its record (not id, claims or evidence).", "Name one of the record's fields."
+    ),
+    "claim-value-invalid": _c(
+        "claim value {value!r} is not a valid {field}: {reason}",
+        "A claim's value is typed like the field it claims.",
+        "Write the value as the field would hold it (an EDTF date, a number, a vocabulary value).",
+    ),
     "claim-preferred-twice": _c("two preferred claims for {field!r} (also claim {other})", "At most one claim per field is preferred.", "Rank one of them `normal`."),
-    "claim-preferred-mismatch": _c("the preferred claim {value!r} must fill {field!r} (which is {current!r})", "The preferred claim's value is the field's value.", "Set the field to the preferred claim's value, or change the ranks."),
-    "date-note-missing": _c("{field} {value!r} is uncertain or has no year: give the reasoning in {note}", "An uncertain (? or %) or year-less (XXXX) date says how it was established.", "Add the note field named in the message with the reasoning, and cite it with evidence `fields: [date]`."),
-    "date-outside-context": _c("date {value!r} lies outside {other!r} ({other_date!r}), {relation}", "A statement falls within its setting's dates; a part of an event within the whole.", "Correct one of the two dates, or the link between the records."),
+    "claim-preferred-mismatch": _c(
+        "the preferred claim {value!r} must fill {field!r} (which is {current!r})",
+        "The preferred claim's value is the field's value.",
+        "Set the field to the preferred claim's value, or change the ranks.",
+    ),
+    "date-note-missing": _c(
+        "{field} {value!r} is uncertain or has no year: give the reasoning in {note}",
+        "An uncertain (? or %) or year-less (XXXX) date says how it was established.",
+        "Add the note field named in the message with the reasoning, and cite it with evidence `fields: [date]`.",
+    ),
+    "date-outside-context": _c(
+        "date {value!r} lies outside {other!r} ({other_date!r}), {relation}",
+        "A statement falls within its setting's dates; a part of an event within the whole.",
+        "Correct one of the two dates, or the link between the records.",
+    ),
     "interval-reversed": _c("ends ({until!r}) before it starts ({since!r})", "A period's `until` lies before its `since`.", "Swap or correct the two dates."),
     "self-reference": _c("{field} names this record itself", "A record cannot be its own parent, related event or alternative.", "Point the reference at another record."),
-    "figure-text-unsupported": _c("the figure's text {text!r} must appear in one of its evidence quotes", "A figure's `text` is the number as printed in its evidence.", "Copy `text` verbatim from a quote, or extend the quote."),
+    "figure-text-unsupported": _c(
+        "the figure's text {text!r} must appear in one of its evidence quotes", "A figure's `text` is the number as printed in its evidence.", "Copy `text` verbatim from a quote, or extend the quote."
+    ),
     "figure-range-incomplete": _c("a range needs low and high", "A figure qualified as `range` states both bounds.", "Add `low` and `high`, or change the qualifier."),
     "figure-bounds-order": _c("{bound} {value} is on the wrong side of {other} {other_value}", "low <= value <= high.", "Correct the bounds or the value."),
-    "figure-alternative-mismatch": _c("alternative {other!r} is about another subject or measure", "Alternatives disagree about the same subject and measure.", "Link only figures with the same subject_table, subject_id and measure."),
+    "figure-alternative-mismatch": _c(
+        "alternative {other!r} is about another subject or measure",
+        "Alternatives disagree about the same subject and measure.",
+        "Link only figures with the same subject_table, subject_id and measure.",
+    ),
     "figure-alternative-one-way": _c("{other!r} does not list {id!r} back", "Alternatives are listed both ways.", "Add this figure to the other's `alternatives`."),
     "figure-both-preferred": _c("{id!r} and {other!r} are both preferred", "Among alternatives at most one is preferred.", "Rank one of them `normal`."),
-    "statement-quote-unsupported": _c("statement quote is not inside any of its evidence quotes", "A statement's quote must be part of the text its evidence cites.", "Extend an evidence quote so that it contains the statement's quote."),
+    "statement-quote-unsupported": _c(
+        "statement quote is not inside any of its evidence quotes",
+        "A statement's quote must be part of the text its evidence cites.",
+        "Extend an evidence quote so that it contains the statement's quote.",
+    ),
     # across records
     "dangling-reference": _c("{field}: no {table} record {id!r}", "A reference names a record that does not exist.", "Correct the id, or add the record it names."),
     "tombstoned-id": _c("id {id!r} was retired: {reason}", "A retired id can never be used again.", "Choose another id."),
-    "missing-tombstone": _c("{table} record {id!r} was published in {version} and is gone: add it to dataset/tombstones.yaml", "Published ids live forever; a removed record leaves a tombstone.", "Restore the record, or retire its id in dataset/tombstones.yaml with a reason."),
+    "missing-tombstone": _c(
+        "{table} record {id!r} was published in {version} and is gone: add it to dataset/tombstones.yaml",
+        "Published ids live forever; a removed record leaves a tombstone.",
+        "Restore the record, or retire its id in dataset/tombstones.yaml with a reason.",
+    ),
     "id-table-change": _c("id {id!r} belonged to table {old!r} in release {version}", "An id never moves between tables.", "Give the record a new id and retire the old one."),
     # sources and evidence
     "source-file-missing": _c("source file {file!r} does not exist", "A source record names a seed file that is not there.", "Add the seed under seeds/ or correct `file`.", group="evidence"),
-    "source-unreadable": _c("source file {file!r} cannot be read as UTF-8 text: {reason}", "Seeds are UTF-8 text; offsets count its code points.", "Restore the seed's original bytes (its sha256 is in the source record).", group="evidence"),
-    "source-hash-mismatch": _c("sha256 of {file!r} is {actual}, record says {expected}", "The seed file changed, or the record is wrong.", "Restore the seed byte for byte; update `sha256` only for a deliberately new seed.", group="evidence"),
-    "quote-not-found": _c("quote not found in {source!r}: {quote!r}", "Evidence must be verbatim text of its source.", "Copy the quote from the seed again (only white space and quote marks may differ).", group="evidence"),
-    "quote-ambiguous": _c("quote occurs {count} times in {source!r}; add prefix, suffix or occurrence", "A quote that occurs more than once needs a disambiguator.", "Add `occurrence: N` (1 = first) or a `prefix`/`suffix`.", group="evidence"),
-    "quote-occurrence": _c("occurrence {occurrence} requested but the quote occurs {count} times in {source!r}", "The occurrence number is out of range.", "Use an occurrence between 1 and the count.", group="evidence"),
+    "source-unreadable": _c(
+        "source file {file!r} cannot be read as UTF-8 text: {reason}",
+        "Seeds are UTF-8 text; offsets count its code points.",
+        "Restore the seed's original bytes (its sha256 is in the source record).",
+        group="evidence",
+    ),
+    "source-hash-mismatch": _c(
+        "sha256 of {file!r} is {actual}, record says {expected}",
+        "The seed file changed, or the record is wrong.",
+        "Restore the seed byte for byte; update `sha256` only for a deliberately new seed.",
+        group="evidence",
+    ),
+    "quote-not-found": _c(
+        "quote not found in {source!r}: {quote!r}",
+        "Evidence must be verbatim text of its source.",
+        "Copy the quote from the seed again (only white space and quote marks may differ).",
+        group="evidence",
+    ),
+    "quote-ambiguous": _c(
+        "quote occurs {count} times in {source!r}; add prefix, suffix or occurrence",
+        "A quote that occurs more than once needs a disambiguator.",
+        "Add `occurrence: N` (1 = first) or a `prefix`/`suffix`.",
+        group="evidence",
+    ),
+    "quote-occurrence": _c(
+        "occurrence {occurrence} requested but the quote occurs {count} times in {source!r}", "The occurrence number is out of range.", "Use an occurrence between 1 and the count.", group="evidence"
+    ),
     # coverage lists
     "coverage-file-name": _c("coverage files are named <source id>.yaml", "dataset/coverage/ holds one reviewed list per seed.", "Rename the file after a source id, or delete it.", group="coverage"),
-    "coverage-ignore-stale": _c("ignore entry ({kind} {text!r}) matches no flagged item: remove it", "An ignore entry that no longer matches anything keeps the list from going stale.", "Delete the entry.", "warning", group="coverage"),
+    "coverage-ignore-stale": _c(
+        "ignore entry ({kind} {text!r}) matches no flagged item: remove it",
+        "An ignore entry that no longer matches anything keeps the list from going stale.",
+        "Delete the entry.",
+        "warning",
+        group="coverage",
+    ),
     # build and release
     "build-stale": _c("committed build is stale: {reason}", "The committed build differs from a fresh one.", "Run `casd build` and commit the result.", group="build"),
     "schema-drift": _c("{file} is out of date", "A generated file under schema/ or docs/ differs from the models.", "Run `casd schema` and commit the result.", group="build"),
@@ -111,7 +173,7 @@ class Issue:
         return f"::{self.severity} file={self.path},line={self.line},col={self.col},title={self.code}::{msg}"
 
 
-def issue(code: str, path: str, line: int = 1, col: int = 1, **params: object) -> Issue:
+def issue(code: str, path: str, line: int = 1, col: int = 1, /, **params: object) -> Issue:
     """Make an issue from a code's template (KeyError on an unknown code: codes are a closed set).
 
     A ``field`` parameter, if given, is also kept as the issue's field.

@@ -28,7 +28,7 @@ _SLUG = re.compile(SLUG)
 #: folders under dataset/ that hold no records
 RESERVED = {COVERAGE.name}
 M = TypeVar("M", bound=Record)
-Loc = tuple[str | int, ...]
+Loc = yamlio.Loc
 
 
 @dataclass
@@ -41,8 +41,15 @@ class RecordFile:
     doc: yamlio.Document
     record: Record | None = None
 
-    def at(self, loc: Loc, code: str, key: bool = False, **params: object) -> Issue:
-        """An issue located at a path inside this record (its dotted path is the issue's field)."""
+    def at(self, loc: Loc, code: str, /, **params: object) -> Issue:
+        """An issue located at the value of a path inside this record (its dotted path is the issue's field)."""
+        return self._at(loc, code, False, params)
+
+    def at_key(self, loc: Loc, code: str, /, **params: object) -> Issue:
+        """An issue located at the key that introduces a path (an unknown field)."""
+        return self._at(loc, code, True, params)
+
+    def _at(self, loc: Loc, code: str, key: bool, params: dict[str, object]) -> Issue:
         line, col = self.doc.where(loc, key=key)
         params.setdefault("field", ".".join(str(p) for p in loc))
         return issue(code, self.path, line, col, **params)
@@ -88,7 +95,7 @@ def pydantic_issues(item: RecordFile, err: ValidationError, prefix: Loc = ()) ->
         if e["type"] == "missing":
             found.append(item.at(loc[:-1], "missing-field", field=name))
         elif e["type"] == "extra_forbidden":
-            found.append(item.at(loc, "unknown-field", key=True, field=name))
+            found.append(item.at_key(loc, "unknown-field", field=name))
         else:
             found.append(item.at(loc, "invalid-value", field=name, reason=e["msg"]))
     return found
@@ -137,7 +144,7 @@ def read_lists(project: Path, rel: Path, lists: dict[str, type[BaseModel]]) -> t
         return out, found, None
     here = RecordFile(rel.parent.name, rel.stem, rel.as_posix(), doc)
     assert isinstance(doc.data, dict)
-    found += [here.at((k,), "unknown-field", key=True, field=k) for k in sorted(set(doc.data) - set(lists))]
+    found += [here.at_key((k,), "unknown-field", field=k) for k in sorted(set(doc.data) - set(lists))]
     for name, model in lists.items():
         entries = doc.data.get(name, [])
         if not isinstance(entries, list):

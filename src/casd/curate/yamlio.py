@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 from yaml import events as ev
@@ -26,11 +27,13 @@ from .issues import Issue, issue
 try:  # libyaml is in every PyYAML wheel; the pure-Python loader is the fallback.
     from yaml import CSafeLoader as _Parser
 except ImportError:  # pragma: no cover
-    from yaml import SafeLoader as _Parser  # type: ignore[assignment]
+    from yaml import SafeLoader as _Parser  # type: ignore[assignment]  # the pure-Python loader is another class with the same interface
 
 _NULLS = {"", "~", "null", "Null", "NULL"}
 
 Pos = tuple[int, int]
+#: a path into the data: ("evidence", 0, "quote")
+Loc = tuple[str | int, ...]
 
 
 @dataclass
@@ -40,11 +43,11 @@ class Document:
     path: str
     data: object = None
     #: path -> (line, col) of the value
-    values: dict[tuple, Pos] = field(default_factory=dict)
+    values: dict[Loc, Pos] = field(default_factory=dict)
     #: path -> (line, col) of the key that introduces the value
-    keys: dict[tuple, Pos] = field(default_factory=dict)
+    keys: dict[Loc, Pos] = field(default_factory=dict)
 
-    def where(self, loc: tuple, key: bool = False) -> Pos:
+    def where(self, loc: Loc, key: bool = False) -> Pos:
         """Best position for a path: the exact one, else the nearest enclosing one."""
         table = self.keys if key else self.values
         loc = tuple(loc)
@@ -62,7 +65,7 @@ class _Reject(Exception):
         self.issue = found
 
 
-def _pos(mark) -> Pos:
+def _pos(mark: Any) -> Pos:
     return (mark.line + 1, mark.column + 1)
 
 
@@ -114,7 +117,7 @@ def read(path: str | Path, display: str | None = None) -> tuple[Document, list[I
     return parse_bytes(raw, shown)
 
 
-def _read_stream(parser, doc: Document) -> object:
+def _read_stream(parser: Any, doc: Document) -> object:
     event = parser.get_event()
     assert isinstance(event, ev.StreamStartEvent)
     event = parser.get_event()
@@ -137,7 +140,7 @@ def _read_stream(parser, doc: Document) -> object:
     return data
 
 
-def _check_props(event, doc: Document) -> None:
+def _check_props(event: Any, doc: Document) -> None:
     anchor = getattr(event, "anchor", None)
     if anchor is not None:
         raise _Reject(issue("yaml-anchor", doc.path, *_pos(event.start_mark), name=anchor))
@@ -146,7 +149,7 @@ def _check_props(event, doc: Document) -> None:
         raise _Reject(issue("yaml-tag", doc.path, *_pos(event.start_mark), tag=tag))
 
 
-def _node(parser, event, doc: Document, loc: tuple) -> object:
+def _node(parser: Any, event: Any, doc: Document, loc: Loc) -> object:
     if isinstance(event, ev.AliasEvent):
         raise _Reject(issue("yaml-anchor", doc.path, *_pos(event.start_mark), name=event.anchor))
     _check_props(event, doc)
@@ -157,7 +160,7 @@ def _node(parser, event, doc: Document, loc: tuple) -> object:
             raise _Reject(issue("yaml-null", doc.path, *_pos(event.start_mark), text=value))
         return value
     if isinstance(event, ev.SequenceStartEvent):
-        items = []
+        items: list[object] = []
         event = parser.get_event()
         while not isinstance(event, ev.SequenceEndEvent):
             items.append(_node(parser, event, doc, loc + (len(items),)))
@@ -184,7 +187,7 @@ def _node(parser, event, doc: Document, loc: tuple) -> object:
     raise AssertionError(f"unexpected YAML event {event!r}")  # pragma: no cover
 
 
-def dump(data: dict) -> str:
+def dump(data: dict[str, Any]) -> str:
     """Write a record the way curators write them: block style, every scalar as text.
 
     Strings that YAML 1.1 or 1.2 would read as something else are quoted, so the
@@ -194,11 +197,11 @@ def dump(data: dict) -> str:
 
 
 class _Dumper(yaml.SafeDumper):
-    def ignore_aliases(self, data):  # never write anchors
+    def ignore_aliases(self, data: Any) -> bool:  # never write anchors
         return True
 
 
-def _str_representer(dumper, value: str):
+def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     style = "|" if "\n" in value else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 

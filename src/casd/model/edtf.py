@@ -47,45 +47,49 @@ class EDTF:
     approximate: bool
 
 
+def _known(part: str | None) -> bool:
+    return part is not None and part != "XX"
+
+
+def _check_parts(text: str, year: str, month: str | None, day: str | None) -> None:
+    """Raise EDTFError for impossible combinations of year, month and day."""
+    if _known(day) and month == "XX":
+        raise EDTFError(f"{text!r}: a known day needs a known month")
+    if "X" in year and year != "XXXX" and (month or day):
+        raise EDTFError(f"{text!r}: a partly unspecified year cannot carry a month or day")
+    if month is not None and _known(month) and not 1 <= int(month) <= 12:
+        raise EDTFError(f"{text!r}: month {month} is not 01-12")
+    if day is not None and month is not None and _known(day):
+        longest = 29 if year == "XXXX" and month == "02" else calendar.monthrange(2000 if "X" in year else int(year), int(month))[1]
+        if not 1 <= int(day) <= longest:
+            raise EDTFError(f"{text!r}: day {day} does not exist in that month")
+    if year == "0000":
+        raise EDTFError(f"{text!r}: year 0000 is outside Python's calendar")
+
+
 def _single(text: str) -> EDTF:
     m = _DATE.fullmatch(text)
     if not m:
         raise EDTFError(f"{text!r} is not an EDTF date (YYYY, YYYY-MM, YYYY-MM-DD, optional ? ~ %)")
     year, month, day, qual = m["year"], m["month"], m["day"], m["qual"] or ""
-    if day is not None and day != "XX" and month == "XX":
-        raise EDTFError(f"{text!r}: a known day needs a known month")
-    if "X" in year and year != "XXXX" and (month or day):
-        raise EDTFError(f"{text!r}: a partly unspecified year cannot carry a month or day")
-    if month and month != "XX" and not 1 <= int(month) <= 12:
-        raise EDTFError(f"{text!r}: month {month} is not 01-12")
-    if day and day != "XX":
-        longest = 29 if year == "XXXX" and month == "02" else calendar.monthrange(2000 if "X" in year else int(year), int(month))[1]
-        if not 1 <= int(day) <= longest:
-            raise EDTFError(f"{text!r}: day {day} does not exist in that month")
-    uncertain, approximate = qual in "?%" and qual != "", qual in "~%" and qual != ""
+    _check_parts(text, year, month, day)
+    flags = (qual in ("?", "%"), qual in ("~", "%"))
     if year == "XXXX":
-        if day and day != "XX":
-            precision = P.day_unknown_year
-        elif month and month != "XX":
-            precision = P.month_unknown_year
-        else:
+        if not _known(month):
             raise EDTFError(f"{text!r}: a fully unspecified date says nothing; leave the field out")
-        return EDTF(text, None, None, precision, uncertain, approximate)
+        return EDTF(text, None, None, P.day_unknown_year if _known(day) else P.month_unknown_year, *flags)
     if "X" in year:
         width = 10 ** year.count("X")
         lo = int(year.replace("X", "0"))
-        return EDTF(text, date(max(lo, 1), 1, 1), date(lo + width - 1, 12, 31), P.decade if width == 10 else P.century, uncertain, approximate)
+        return EDTF(text, date(max(lo, 1), 1, 1), date(lo + width - 1, 12, 31), P.decade if width == 10 else P.century, *flags)
     y = int(year)
-    if y == 0:
-        raise EDTFError(f"{text!r}: year 0000 is outside Python's calendar")
-    if month is None or month == "XX":
-        return EDTF(text, date(y, 1, 1), date(y, 12, 31), P.year, uncertain, approximate)  # 2015 or 2015-XX
+    if month is None or not _known(month):  # 2015 or 2015-XX
+        return EDTF(text, date(y, 1, 1), date(y, 12, 31), P.year, *flags)
     mo = int(month)
-    last = calendar.monthrange(y, mo)[1]
-    if day is None or day == "XX":
-        return EDTF(text, date(y, mo, 1), date(y, mo, last), P.month, uncertain, approximate)  # 2015-07 or 2015-07-XX
+    if day is None or not _known(day):  # 2015-07 or 2015-07-XX
+        return EDTF(text, date(y, mo, 1), date(y, mo, calendar.monthrange(y, mo)[1]), P.month, *flags)
     d = date(y, mo, int(day))
-    return EDTF(text, d, d, P.day, uncertain, approximate)
+    return EDTF(text, d, d, P.day, *flags)
 
 
 def parse(text: str) -> EDTF:
@@ -97,7 +101,7 @@ def parse(text: str) -> EDTF:
     left, _, right = text.partition("/")
     if "/" in right:
         raise EDTFError(f"{text!r}: an interval has exactly one '/'")
-    ends = []
+    ends: list[EDTF | None] = []
     for part in (left, right):
         if part in ("", ".."):
             ends.append(None)

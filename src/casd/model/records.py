@@ -163,7 +163,7 @@ class Source(Record):
     """Outlets that published or republished the text."""
     authors: Annotated[list[Author], Link("source_authors")] = []
     """People credited on the text."""
-    evidence: Annotated[list[Evidence], Shared("evidence")] = []  # type: ignore[assignment]  # sources may cite nothing
+    evidence: Annotated[list[Evidence], Shared("evidence")] = []  # sources may cite nothing
     """Passages of the source itself that support its metadata (optional for sources)."""
 
 

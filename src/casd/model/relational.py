@@ -26,6 +26,7 @@ No I/O and no Arrow here: :mod:`casd.package` turns the layout into files.
 
 from __future__ import annotations
 
+import builtins
 import typing
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -58,7 +59,7 @@ class Column:
     type: FieldType
     description: str
     required: bool = False
-    vocabulary: type[Vocabulary] | None = None
+    vocabulary: builtins.type[Vocabulary] | None = None
     path: tuple[str, ...] = ()
     """Attribute path from the row's object (record or list item) to the value; ``()`` is the item itself."""
     part: str | None = None

@@ -59,9 +59,9 @@ def codebook() -> str:
             out.append(f"| `{c.name}` | {c.type} | {'yes' if c.required else ''} | {_cell(c.description)}{vocab} |")
         out.append("")
     out += ["## Vocabularies", ""]
-    for name, vocab in VOCABULARIES.items():
-        out += [f"### {name}", "", _cell((vocab.__doc__ or "").strip()), "", "| value | definition |", "|---|---|"]
-        out += [f"| `{m.value}` | {_cell(m.definition)} |" for m in vocab]
+    for name, vocabulary in VOCABULARIES.items():
+        out += [f"### {name}", "", _cell((vocabulary.__doc__ or "").strip()), "", "| value | definition |", "|---|---|"]
+        out += [f"| `{m.value}` | {_cell(m.definition)} |" for m in vocabulary]
         out.append("")
     return "\n".join(out)
 

@@ -124,14 +124,31 @@ def _field_changes(name: str, a: dict[str, Any], b: dict[str, Any]) -> list[Chan
         out.append(Change("major", f"{name}.{f} became required"))
     elif ac.get("required") and not bc.get("required"):
         out.append(Change("minor", f"{name}.{f} no longer required"))
-    if "enum" in ac or "enum" in bc:
-        ae, be = set(ac.get("enum", [])), set(bc.get("enum", []))
-        if "enum" not in ac or (ae - be):
-            out.append(Change("major", f"{name}.{f} allowed values tightened (removed: {', '.join(sorted(ae - be)) or 'all but the listed'})"))
-        elif be - ae:
-            out.append(Change("minor", f"{name}.{f} allowed values added: {', '.join(sorted(be - ae))}"))
+    out += _enum_changes(f"{name}.{f}", ac, bc)
+    for c in sorted((ac.keys() | bc.keys()) - {"required", "enum"}):
+        if c not in ac:
+            out.append(Change("major", f"{name}.{f} gained constraint {c}"))
+        elif c not in bc:
+            out.append(Change("minor", f"{name}.{f} lost constraint {c}"))
+        elif ac[c] != bc[c]:
+            out.append(Change("major", f"{name}.{f} constraint {c} changed {ac[c]!r} -> {bc[c]!r}"))
     if a.get("description") != b.get("description"):
         out.append(Change("patch", f"{name}.{f} description changed"))
+    return out
+
+
+def _enum_changes(where: str, ac: dict[str, Any], bc: dict[str, Any]) -> list[Change]:
+    if "enum" not in bc:
+        return [Change("minor", f"{where} allowed values no longer restricted")] if "enum" in ac else []
+    be = {str(v) for v in bc["enum"]}
+    if "enum" not in ac:
+        return [Change("major", f"{where} allowed values restricted to: {', '.join(sorted(be))}")]
+    ae = {str(v) for v in ac["enum"]}
+    out = []
+    if ae - be:
+        out.append(Change("major", f"{where} allowed values tightened (removed: {', '.join(sorted(ae - be))})"))
+    if be - ae:
+        out.append(Change("minor", f"{where} allowed values added: {', '.join(sorted(be - ae))}"))
     return out
 
 

@@ -46,7 +46,7 @@ def load(table: str, version: str | None = None, format: Literal["pandas"] = ...
 def load(table: str, version: str | None = None, format: Literal["arrow"] = ...) -> pa.Table: ...
 
 
-def load(table: str, version: str | None = None, format: str = "polars") -> Any:  # noqa: A002 - the public keyword
+def load(table: str, version: str | None = None, format: str = "polars") -> Any:
     """One table of a release: ``format`` is ``polars`` (default), ``pandas`` or ``arrow``.
 
     ``version=None`` is the latest published release. The file is verified first.

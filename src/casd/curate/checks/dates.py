@@ -21,7 +21,7 @@ _NOTES = ("date_note", "note", "notes")
 def _note(record: Any, owner_loc: Loc) -> tuple[Loc, Any]:
     """Where the reasoning for a date goes, and what it holds: the nearest ``date_note``, ``note``
     or ``notes`` field, from the object holding the date up to the record."""
-    owners = [((), record)]
+    owners: list[tuple[Loc, Any]] = [((), record)]
     obj = record
     for i, step in enumerate(owner_loc):
         obj = obj[step] if isinstance(step, int) else getattr(obj, step)
@@ -60,7 +60,7 @@ def periods_run_forward(ctx: Context) -> Iterator[Issue]:
             if item.record is None:
                 continue
             for loc, since in walk(item.record, path):
-                owner = item.record
+                owner: Any = item.record
                 for step in loc[:-1]:
                     owner = owner[step] if isinstance(step, int) else getattr(owner, step)
                 until = getattr(owner, "until", None)

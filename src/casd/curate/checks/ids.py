@@ -45,10 +45,10 @@ def ids_never_die(ctx: Context) -> Iterator[Issue]:
             yield issue("missing-tombstone", TOMBSTONES.as_posix(), table=table, id=rid, version=version)
     for table in TABLES:
         for rid, item in data.tables[table].items():
-            if any(rid in ids[table] for _, ids in history):
+            if any(rid in published[table] for _, published in history):
                 continue
-            for version, ids in history:
-                moved = [t for t in TABLES if t != table and rid in ids[t] and rid not in data.tables[t]]
+            for version, published in history:
+                moved = [t for t in TABLES if t != table and rid in published[t] and rid not in data.tables[t]]
                 if moved:
                     yield item.at(("id",), "id-table-change", id=rid, old=moved[0], version=version)
                     break

@@ -15,14 +15,18 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from casd.checks import validate  # noqa: E402
-
-from casd import build, records  # noqa: E402
+from casd.curate.load import read_dataset  # noqa: E402
+from casd.curate.validate import validate  # noqa: E402
+from casd.packaging import build  # noqa: E402
 
 EVENT = """id: {id}
 title: Synthetic event {n}
@@ -44,7 +48,7 @@ evidence:
 """
 
 
-def timed(label, fn):
+def timed(label: str, fn: Callable[[], T]) -> T:
     t = time.perf_counter()
     out = fn()
     print(f"{label:<28} {time.perf_counter() - t:8.2f} s")
@@ -60,7 +64,7 @@ def main(n: int) -> None:
         for i in range(n):
             (events / f"synthetic-{i:06d}.yaml").write_text(EVENT.format(id=f"synthetic-{i:06d}", n=i))
         print(f"{n} synthetic events + the minimal fixture")
-        timed("read + type (records)", lambda: records.read_dataset(proj))
+        timed("read + type (records)", lambda: read_dataset(proj))
         report = timed("validate (all checks)", lambda: validate(proj))
         print(f"{'peak memory (max RSS)':<28} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:8.1f} MiB")
         assert not report.issues, report.issues[:3]

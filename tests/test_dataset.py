@@ -68,3 +68,20 @@ def test_editor_settings_map_every_table_to_its_json_schema():
     for table in TABLES:
         assert settings[f"./schema/records/{table}.json"] == [f"dataset/{table}/*.yaml"]
         assert (ROOT / f"schema/records/{table}.json").is_file()
+
+
+def test_diff_against_1_0_0_shows_no_false_foreign_key_change():
+    r = cli("diff", "1.0.0", "-C", str(ROOT))
+    assert r.exit_code == 0, r.stderr
+    assert "foreign keys changed" not in r.stdout
+    assert "[major] places.external_latitude retyped string -> number" in r.stdout  # the erratum's fix
+
+
+def test_bad_dataset_metadata_is_reported_at_its_line(project):
+    meta = project / "dataset/package.yaml"
+    meta.write_text(meta.read_text().replace("name: casd\n", "name: Not A Slug\n").replace("software_license: MIT\n", ""))
+    r = cli("validate", "-C", str(project))
+    assert r.exit_code == 1
+    assert "dataset/package.yaml:1:7: invalid-value: name: String should match pattern" in r.stdout
+    assert "dataset/package.yaml:1:1: missing-field: missing required field 'software_license'" in r.stdout
+    assert cli("build", "-C", str(project)).exit_code == 1

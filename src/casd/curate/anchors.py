@@ -8,12 +8,12 @@ checks, the tables and coverage all read it, none recomputes it.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
 from ..model.records import Evidence, Record, Source
+from ..read.integrity import sha256
 from .evidence import AnchorError, SeedText
 from .issues import Issue
 from .load import Dataset, Loc
@@ -59,7 +59,7 @@ def load_seeds(data: Dataset) -> tuple[dict[str, SeedText], list[Issue]]:
         except OSError:
             found.append(item.at(("file",), "source-file-missing", file=rec.file))
             continue
-        actual = hashlib.sha256(raw).hexdigest()
+        actual = sha256(raw)
         if actual != rec.sha256:
             found.append(item.at(("sha256",), "source-hash-mismatch", file=rec.file, actual=actual, expected=rec.sha256))
         try:

@@ -33,10 +33,11 @@ def validate(
     failed = bool(result.errors)
     if fmt is Format.text:
         n = len(result.dataset)
-        if result.issues:
+        if failed:
             typer.echo(f"{summary(result.issues)} in {n} record file(s)", err=True)
-            if outside:
-                typer.echo(f"{outside} of them outside the given paths (run without paths to see them)", err=True)
         else:
-            typer.echo(f"ok: {n} record file(s) valid", err=True)
+            warned = f", {len(result.issues)} warning(s)" if result.issues else ""
+            typer.echo(f"ok: {n} record file(s) valid{warned}", err=True)
+        if outside:
+            typer.echo(f"{outside} of them outside the given paths (run without paths to see them)", err=True)
     raise typer.Exit(1 if failed else 0)

@@ -91,7 +91,7 @@ class SeedText:
         return Anchor(start, end)
 
     def anchor(self, quote: str, prefix: str | None = None, suffix: str | None = None, occurrence: int | None = None) -> Anchor:
-        """Locate a quote; raises :class:`AnchorError` with an error code from :mod:`casd.errors`."""
+        """Locate a quote; raises :class:`AnchorError` with an error code from :mod:`casd.curate.issues`."""
         needle = normalise(quote)
         hits = self.occurrences(needle)
         if prefix:

@@ -59,6 +59,11 @@ CODES: dict[str, Code] = {
     "claim-field-unknown": _c(
         "claim field {name!r} is not a claimable field of {table}", "A claim must be about a single field of its record (not id, claims or evidence).", "Name one of the record's fields."
     ),
+    "claim-item-unknown": _c(
+        "claim item {item!r} picks {count} items of {list!r}; name the id of exactly one",
+        "A claim on a list item's field (`field: memberships.until`) names the item by its reference (`item: <id>`); a claim on a record field has no item.",
+        "Set `item` to the id in the item's reference column (e.g. the organisation), or drop it for a record field.",
+    ),
     "claim-value-invalid": _c(
         "claim value {value!r} is not a valid {field}: {reason}",
         "A claim's value is typed like the field it claims.",
@@ -94,6 +99,42 @@ CODES: dict[str, Code] = {
     ),
     "figure-alternative-one-way": _c("{other!r} does not list {id!r} back", "Alternatives are listed both ways.", "Add this figure to the other's `alternatives`."),
     "figure-both-preferred": _c("{id!r} and {other!r} are both preferred", "Among alternatives at most one is preferred.", "Rank one of them `normal`."),
+    "attribution-unhedged": _c(
+        "{actor!r} has role {role!r}, but the role is only an attribution ({why}): use an alleged-* role",
+        "What a source only attributes to someone (attributed_by_id is set) is stored as an allegation, never as fact.",
+        "Change the role to alleged-perpetrator or alleged-affiliate (or another role the text states as fact).",
+    ),
+    "attribution-hedged-quote": _c(
+        "{actor!r} has role {role!r}, and an evidence quote that names it hedges ({word!r}): is the role only an attribution?",
+        "A quote that names the participant says 'claim', 'alleged', 'reportedly' or the like: the role may be someone's claim.",
+        "If the source only reports the role as a claim, use an alleged-* role and set attributed_by_id; if not, say why in notes.",
+        "warning",
+    ),
+    "figure-alternative-overlap": _c(
+        "alternative {other!r} ({other_range}) overlaps this figure ({range}): say in notes how they disagree",
+        "Alternatives are figures that disagree; where their bounds overlap, the disagreement is stated in notes.",
+        "Add notes saying how the figures disagree, or remove the link if they do not.",
+    ),
+    "aggregate-unmarked": _c(
+        "events {parts} are part of this event: set `aggregate: true`",
+        "An event whose parts are events too is an aggregate, so that counting events counts each occurrence once.",
+        "Add `aggregate: true`.",
+    ),
+    "aggregate-without-parts": _c(
+        "aggregate is true but no event is part of this one",
+        "Only an event with parts (`part-of` relations pointing to it) is an aggregate.",
+        "Remove `aggregate: true`, or relate its parts with `part-of`.",
+    ),
+    "direct-quote-unquoted": _c(
+        "a direct quote must be the speaker's words inside quotation marks in {source!r}: {why}",
+        "A direct quote holds the speaker's words only: it lies inside one pair of quotation marks of its source.",
+        "Split the quote into its quoted fragments, one statement each, or make it a paraphrase.",
+    ),
+    "inference-field-unknown": _c(
+        "{name!r} is not a field of {table}",
+        "An inference use's `fields` name fields of its record.",
+        "Name one of the record's fields, or drop the entry.",
+    ),
     "statement-quote-unsupported": _c(
         "statement quote is not inside any of its evidence quotes",
         "A statement's quote must be part of the text its evidence cites.",

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..model.meta import PackageMeta
+from ..model.records import Tombstone
 from ..model.relational import layout
-from ..paths import PACKAGE_META
+from ..paths import PACKAGE_META, TOMBSTONES
 from . import checks
 from .anchors import Anchors, load_seeds, resolve
 from .issues import Issue, ValidationFailed, errors
-from .load import Dataset, read_dataset, read_side_file
+from .load import Dataset, read_dataset, read_lists, read_side_file
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class Validated:
     meta: PackageMeta | None
     anchors: Anchors
     issues: list[Issue]
+    tombstones: tuple[Tombstone, ...] = ()
 
     @property
     def errors(self) -> list[Issue]:
@@ -49,8 +51,11 @@ def validate(project: Path) -> Validated:
     found += problems
     anchors, problems = resolve(data, seeds)
     found += problems
-    found += checks.run(checks.Context(data, anchors, layout()))
-    return Validated(data, meta if isinstance(meta, PackageMeta) else None, anchors, sorted(set(found)))
+    lists, problems, _ = read_lists(project, TOMBSTONES, {"retired": Tombstone})
+    found += problems
+    tombstones = tuple(t for t in lists["retired"] if isinstance(t, Tombstone))
+    found += checks.run(checks.Context(data, anchors, layout(), tombstones))
+    return Validated(data, meta if isinstance(meta, PackageMeta) else None, anchors, sorted(set(found)), tombstones)
 
 
 def select(issues: list[Issue], paths: list[str], project: Path) -> tuple[list[Issue], int]:

@@ -22,7 +22,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from .types import ActorId, Country, EDTFDate, EventId, FigureId, Link, PlaceId, PolyRef, Shared, Slug, SourceId, Text
+from .types import ActorId, Country, EDTFDate, EventId, FigureId, InferenceId, Link, PlaceId, PolyRef, Shared, Slug, SourceId, Text
 from .vocab import (
     ActorKind,
     AuthorRole,
@@ -76,15 +76,29 @@ class Claim(Model):
     """One value claimed for one field of a record, when sources disagree (cf. Wikidata's ranked claims)."""
 
     field: Text
-    """The record's field this claim is about (e.g. ``date``, ``established``)."""
+    """The record's field this claim is about (e.g. ``date``, ``established``), or a field of one
+    item of a list, as ``<list>.<field>`` (e.g. ``memberships.until``) with ``item``."""
+    item: Slug | None = None
+    """For a claim about a list item's field: the id that picks the item out of its list (the
+    value of its reference column, e.g. the organisation of a membership)."""
     value: Text
-    """The claimed value, written as the field would hold it."""
+    """The claimed value, written as the field would hold it; ``(absent)`` claims that an
+    optional field has no value (e.g. no ``until``: still a member)."""
     rank: Rank = Rank.normal
     """``preferred`` fills the field; ``normal`` and ``deprecated`` are kept with their evidence."""
     note: Text | None = None
     """Why this claim is ranked as it is."""
     evidence: Annotated[list[Evidence], Field(min_length=1), Shared("evidence")]
     """The passages that make this claim."""
+
+
+class InferenceUse(Model):
+    """A record's values that rest on an inference (table inferences), rather than on their own evidence."""
+
+    inference_id: InferenceId
+    """The inference (table inferences)."""
+    fields: list[Text] = []
+    """The record's fields that rest on it (e.g. ``date``); empty means the record as a whole."""
 
 
 class External(Model):
@@ -114,6 +128,8 @@ class Record(Model):
     """Competing claims for single fields, each with its evidence and rank."""
     evidence: Annotated[list[Evidence], Field(min_length=1), Shared("evidence")]
     """Passages of the sources that support this record (at least one)."""
+    inferences: Annotated[list[InferenceUse], Shared("inference_uses")] = []
+    """Inferences (table inferences) that values of this record rest on, with the fields they give."""
 
 
 # --- sources ---------------------------------------------------------------------------
@@ -206,6 +222,8 @@ class Membership(Model):
     """When the role ended (EDTF), if the sources say."""
     note: Text | None = None
     """What the sources say about the role's dates."""
+    attributed_by_id: ActorId | None = None
+    """Who the source says attributes this role, where it is only their claim (table actors)."""
 
 
 class Actor(Record):
@@ -240,6 +258,9 @@ class Participant(Model):
     """The actor (table actors)."""
     role: ParticipantRole
     """How the actor took part."""
+    attributed_by_id: ActorId | None = None
+    """Who the source says attributes this role (table actors), where the role is only their
+    claim (e.g. the Kyrgyz authorities); the role is then an ``alleged-*`` one."""
 
 
 class Relation(Model):
@@ -275,6 +296,9 @@ class Event(Record):
     """Actors taking part, with their roles."""
     related: Annotated[list[Relation], Link("event_relations")] = []
     """Typed links to other events."""
+    aggregate: bool = False
+    """Whether other events are parts of this one (``part-of`` points here). To count each
+    occurrence once, count the events whose ``aggregate`` is false."""
 
 
 # --- bases ------------------------------------------------------------------------------
@@ -385,6 +409,24 @@ class Figure(Record):
     """Other figures (table figures) for the same subject and measure that disagree with this one."""
 
 
+# --- inferences --------------------------------------------------------------------------
+
+
+class Inference(Record):
+    """A chain of reasoning the curators rely on, stated once (e.g. how a year the text leaves out
+    was inferred), with its evidence and caveats; records cite it for the values that rest on it."""
+
+    table: ClassVar[str] = "inferences"
+    key: ClassVar[str] = "inference_id"
+
+    conclusion: Text
+    """What the reasoning concludes."""
+    reasoning: Text
+    """The steps of the reasoning, in the curators' words, each backed by the evidence."""
+    caveats: Text | None = None
+    """What the reasoning assumes, and what would make it wrong."""
+
+
 class Tombstone(Model):
     """A retired id (``dataset/tombstones.yaml``): the record was removed or merged. Ids are never reused."""
 
@@ -399,7 +441,7 @@ class Tombstone(Model):
 
 
 #: The record kinds, in the order of the tables in the data package.
-RECORDS: tuple[type[Record], ...] = (Source, Place, Actor, Event, MilitaryBase, Statement, Figure)
+RECORDS: tuple[type[Record], ...] = (Source, Place, Actor, Event, MilitaryBase, Statement, Figure, Inference)
 
 #: table name -> model
 TABLES: dict[str, type[Record]] = {m.table: m for m in RECORDS}

@@ -34,7 +34,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from .records import TABLES, Claim, Evidence, Record
+from .derived import Conflict
+from .records import TABLES, Evidence, Record, Tombstone
 from .types import DateMarker, Link, PolyRef, Ref, Shared, bare, list_item, marker
 from .vocab import DatePrecision, RecordTable, Vocabulary
 
@@ -103,7 +104,7 @@ class PolyReference:
     table_field: str
 
 
-TableKind = Literal["entity", "link", "claims", "evidence"]
+TableKind = Literal["entity", "link", "shared", "evidence", "tombstones", "conflicts"]
 
 
 @dataclass
@@ -285,13 +286,48 @@ def _evidence_table(refs: list[Reference]) -> Table:
     for tname in TABLES:
         refs += [Reference(tname, ("evidence", "[]") + r.path, r.target, "evidence", r.column, True) for r in w.refs]
         refs += [Reference(tname, ("claims", "[]", "evidence", "[]") + r.path, r.target, "evidence", r.column, True) for r in w.refs]
-    return Table("evidence", (Evidence.__doc__ or "").strip(), cols, ["record_table", "record_id", "ordinal"], "evidence")
+    return Table("evidence", (Evidence.__doc__ or "").strip(), cols, ["record_table", "record_id", "ordinal"], "evidence", list_field="evidence")
 
 
-def _claims_table() -> Table:
-    cols = _per_record_head("the claim is about", "Position among the record's claims, 1-based.")
-    cols += _Walker("claims", [], [], [], []).columns(Claim, "claims")
-    return Table("claims", (Claim.__doc__ or "").strip(), cols, ["record_table", "record_id", "ordinal"], "claims")
+def _shared_table(name: str, list_field: str, item: type[BaseModel], refs: list[Reference]) -> Table:
+    """A table for a Shared list of every record kind (claims, inference uses), keyed by record and ordinal."""
+    w = _Walker(name, [], [], [], [])
+    cols = _per_record_head(f"the {item.__name__.lower()} belongs to", f"Position in the record's {list_field}, 1-based.")
+    cols += w.columns(item, name)
+    for tname in TABLES:
+        refs += [Reference(tname, (list_field, "[]") + r.path, r.target, name, r.column, True) for r in w.refs]
+    return Table(name, (item.__doc__ or "").strip(), cols, ["record_table", "record_id", "ordinal"], "shared", list_field=list_field)
+
+
+def _shared_tables(refs: list[Reference]) -> list[Table]:
+    """Claims, evidence and the other lists every record kind has, one table each."""
+    out = []
+    for field_name, ann in hints(Record).items():
+        shared = marker(ann, Shared)
+        if shared is None:
+            continue
+        item = bare(list_item(ann))[0]
+        if shared.name == "evidence":
+            out.append(_evidence_table(refs))
+        else:
+            out.append(_shared_table(shared.name, field_name, item, refs))
+    return out
+
+
+def _side_table(name: str, model: type[BaseModel], key: list[str], kind: TableKind) -> Table:
+    """A table whose rows are not records: retired ids (from dataset/tombstones.yaml), derived tables."""
+    w = _Walker(name, [], [], [], [])
+    cols = w.columns(model, name)
+    t = Table(name, (model.__doc__ or "").strip(), cols, key, kind)
+    t.foreign_keys += sorted({ForeignKey(r.column, r.target) for r in w.refs}, key=lambda fk: fk.fields)
+    return t
+
+
+#: Tables whose rows are not records: (name, model, primary key, kind).
+SIDE_TABLES: list[tuple[str, type[BaseModel], list[str], TableKind]] = [
+    ("tombstones", Tombstone, ["table", "id"], "tombstones"),
+    ("conflicts", Conflict, ["conflict_id", "side"], "conflicts"),
+]
 
 
 @cache
@@ -305,7 +341,7 @@ def layout() -> Layout:
     for tname, model in TABLES.items():
         cols = _Walker(tname, links, refs, polys, dates).columns(model, tname)
         entities.append(Table(tname, (model.__doc__ or "").strip(), cols, ["id"]))
-    tables = entities + links + [_claims_table(), _evidence_table(refs)]
+    tables = entities + links + _shared_tables(refs) + [_side_table(*spec) for spec in SIDE_TABLES]
     names = [t.name for t in tables]
     if len(set(names)) != len(names):
         raise TypeError(f"two tables share a name: {sorted(n for n in names if names.count(n) > 1)}")

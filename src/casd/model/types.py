@@ -85,6 +85,10 @@ PlaceId = Annotated[Slug, Ref("places")]
 ActorId = Annotated[Slug, Ref("actors")]
 EventId = Annotated[Slug, Ref("events")]
 FigureId = Annotated[Slug, Ref("figures")]
+InferenceId = Annotated[Slug, Ref("inferences")]
+
+#: The value of a claim that an optional field has no value ("still a member": no ``until``).
+ABSENT = "(absent)"
 
 
 # --- reading annotations -----------------------------------------------------------------

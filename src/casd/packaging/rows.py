@@ -18,6 +18,7 @@ from ..curate.validate import Validated
 from ..model import edtf
 from ..model.records import TABLES, Record
 from ..model.relational import Column, Table
+from .conflicts import conflicts
 
 ARROW_TYPES: dict[str, pa.DataType] = {
     "string": pa.string(),
@@ -75,11 +76,12 @@ def _link_rows(t: Table, v: Validated) -> Iterator[Row]:
             yield _row(item, t.columns, parent=rec.id, ordinal=i)
 
 
-def _claim_rows(t: Table, v: Validated) -> Iterator[Row]:
+def _shared_rows(t: Table, v: Validated) -> Iterator[Row]:
+    assert t.list_field is not None
     for tname in TABLES:
         for rec in v.dataset.of(tname):
-            for i, claim in enumerate(rec.claims, start=1):
-                yield _row(claim, t.columns, table=tname, parent=rec.id, ordinal=i)
+            for i, item in enumerate(getattr(rec, t.list_field), start=1):
+                yield _row(item, t.columns, table=tname, parent=rec.id, ordinal=i)
 
 
 def _evidence_rows(t: Table, v: Validated) -> Iterator[Row]:
@@ -105,11 +107,15 @@ def rows(t: Table, v: Validated) -> list[Row]:
         out = [_row(rec, t.columns) for rec in v.dataset.of(t.name)]
     elif t.kind == "link":
         out = list(_link_rows(t, v))
-    elif t.kind == "claims":
-        out = list(_claim_rows(t, v))
-    else:
+    elif t.kind == "shared":
+        out = list(_shared_rows(t, v))
+    elif t.kind == "evidence":
         out = list(_evidence_rows(t, v))
-    out.sort(key=lambda r: tuple(r[k] for k in t.primary_key))
+    elif t.kind == "tombstones":
+        out = [_row(tomb, t.columns) for tomb in v.tombstones]
+    else:
+        out = [_row(c, t.columns) for c in conflicts(v)]
+    out.sort(key=lambda r: tuple("" if r[k] is None else r[k] for k in t.primary_key))
     return out
 
 

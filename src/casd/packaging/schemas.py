@@ -5,13 +5,16 @@
   your editor's YAML language server at these for completion and checks while typing);
 * ``schema/package.json``: the JSON Schema of ``dataset/package.yaml``;
 * ``schema/CODEBOOK.md``: every table, field, join and vocabulary value with its meaning;
-* ``docs/errors.md``: every issue code with its severity, meaning and fix.
+* ``docs/errors.md``: every issue code with its severity, meaning and fix;
+* ``.vscode/settings.json``: maps each record folder onto its JSON Schema for the YAML language server;
+* the join table of ``README.md`` (between its ``joins`` markers).
 
 ``casd schema`` writes them; ``casd schema --check`` fails when they drift from the models.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +24,12 @@ from ..curate.issues import Issue, catalogue, issue
 from ..model.meta import PackageMeta
 from ..model.records import TABLES
 from ..model.relational import tables
-from ..paths import DOCS, SCHEMA
+from ..paths import DATASET, DOCS, PACKAGE_META, SCHEMA
 from .descriptor import dump_json, table_schema
-from .docs import codebook
+from .docs import codebook, joins_markdown
+
+README = Path("README.md")
+JOINS_START, JOINS_END = "<!-- joins:", "<!-- /joins -->"
 
 
 def _json_schema(model: type[BaseModel], name: str) -> dict[str, Any]:
@@ -41,6 +47,23 @@ def generate() -> dict[Path, bytes]:
     out[SCHEMA / "package.json"] = dump_json(_json_schema(PackageMeta, "package"))
     out[SCHEMA / "CODEBOOK.md"] = codebook().encode("utf-8")
     out[DOCS / "errors.md"] = catalogue().encode("utf-8")
+    editor = {f"./{SCHEMA.as_posix()}/records/{name}.json": [f"{DATASET.as_posix()}/{name}/*.yaml"] for name in TABLES}
+    editor[f"./{SCHEMA.as_posix()}/package.json"] = [PACKAGE_META.as_posix()]
+    out[Path(".vscode/settings.json")] = json.dumps({"yaml.schemas": editor}, indent=2).encode("utf-8") + b"\n"
+    return out
+
+
+def with_readme(project: Path) -> dict[Path, bytes]:
+    """:func:`generate`, plus the README with its join table regenerated (when it has the markers)."""
+    out = generate()
+    readme = Path(project) / README
+    if readme.exists():
+        text = readme.read_text(encoding="utf-8")
+        head, sep, rest = text.partition(JOINS_START)
+        if sep and JOINS_END in rest:
+            marker_line, _, body = rest.partition("\n")
+            tail = body.split(JOINS_END, 1)[1]
+            out[README] = (head + JOINS_START + marker_line + "\n" + joins_markdown() + JOINS_END + tail).encode("utf-8")
     return out
 
 
@@ -48,7 +71,7 @@ def drift(project: Path) -> list[Issue]:
     """Generated files that differ from what the models generate, and strays under schema/."""
     project = Path(project)
     found = []
-    wanted = generate()
+    wanted = with_readme(project)
     for rel, data in sorted(wanted.items()):
         path = project / rel
         if not path.exists() or path.read_bytes() != data:
@@ -62,7 +85,7 @@ def drift(project: Path) -> list[Issue]:
 
 
 def write(project: Path) -> int:
-    files = generate()
+    files = with_readme(project)
     for rel, data in files.items():
         path = Path(project) / rel
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ...model.records import Tombstone
 from ...model.relational import Layout
 from ..anchors import Anchors
 from ..issues import CODES, Issue
@@ -27,6 +28,7 @@ class Context:
     dataset: Dataset
     anchors: Anchors
     layout: Layout
+    tombstones: tuple[Tombstone, ...] = ()
 
 
 Check = Callable[[Context], Iterable[Issue]]
@@ -79,4 +81,4 @@ def run(ctx: Context) -> list[Issue]:
     return found
 
 
-from . import claims, dates, evidence, figures, ids, references  # noqa: E402,F401  (registers the rules)
+from . import attribution, claims, dates, events, evidence, figures, ids, references  # noqa: E402,F401  (registers the rules)

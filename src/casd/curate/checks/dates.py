@@ -33,9 +33,14 @@ def _note(record: Any, owner_loc: Loc) -> tuple[Loc, Any]:
     return ("notes",), record.notes
 
 
+def _rests_on_inference(record: Any, field: str) -> bool:
+    return any(not use.fields or field in use.fields for use in record.inferences)
+
+
 @rule("date-note-missing")
 def uncertain_dates_say_why(ctx: Context) -> Iterator[Issue]:
-    """An uncertain (``?`` or ``%``) or year-less (``XXXX``) date has its reasoning in a note."""
+    """An uncertain (``?`` or ``%``) or year-less (``XXXX``) date has its reasoning in a note, or
+    cites the inference (table inferences) it rests on."""
     for table, path in ctx.layout.date_fields:
         for item in ctx.dataset.tables[table].values():
             if item.record is None:
@@ -45,7 +50,7 @@ def uncertain_dates_say_why(ctx: Context) -> Iterator[Issue]:
                 if not (parsed.uncertain or parsed.precision in _YEARLESS):
                     continue
                 note_loc, note = _note(item.record, loc[:-1])
-                if not note:
+                if not note and not _rests_on_inference(item.record, str(loc[0])):
                     shown = ".".join(str(p) for p in loc)
                     yield item.at(loc, "date-note-missing", field=shown, value=value, note=".".join(str(p) for p in note_loc))
 

@@ -31,6 +31,40 @@ def figure_is_as_printed(ctx: Context) -> Iterator[Issue]:
                 yield item.at(("high",), "figure-bounds-order", bound="high", value=rec.high, other="value", other_value=rec.value)
 
 
+def bounds(f: Figure) -> tuple[float, float] | None:
+    """The numeric range a figure allows (``None`` when it states no number)."""
+    lo = f.low if f.low is not None else f.value
+    hi = f.high if f.high is not None else f.value
+    if f.qualifier in ("at-least", "over") and f.high is None:
+        hi = float("inf")
+    if f.qualifier == "up-to" and f.low is None:
+        lo = 0.0
+    if lo is None or hi is None:
+        return None
+    return lo, hi
+
+
+def _shown(b: tuple[float, float]) -> str:
+    lo, hi = (f"{x:g}" for x in b)
+    return lo if b[0] == b[1] else f"{lo} to {hi}"
+
+
+@rule("figure-alternative-overlap")
+def overlapping_alternatives_are_explained(ctx: Context) -> Iterator[Issue]:
+    """Alternatives whose numeric bounds overlap state in ``notes`` how they disagree."""
+    figures = ctx.dataset.tables["figures"]
+    for item in figures.values():
+        rec = item.record
+        if not isinstance(rec, Figure) or rec.notes or (mine := bounds(rec)) is None:
+            continue
+        for i, other_id in enumerate(rec.alternatives):
+            other = figures.get(other_id)
+            if other is None or not isinstance(other.record, Figure) or (theirs := bounds(other.record)) is None:
+                continue
+            if mine[0] <= theirs[1] and theirs[0] <= mine[1]:
+                yield item.at(("alternatives", i), "figure-alternative-overlap", other=other_id, other_range=_shown(theirs), range=_shown(mine))
+
+
 @rule("figure-alternative-mismatch", "figure-alternative-one-way", "figure-both-preferred")
 def alternatives_agree(ctx: Context) -> Iterator[Issue]:
     """Alternatives share subject and measure, list each other, and at most one is preferred."""

@@ -1,0 +1,87 @@
+"""The ``conflicts`` table: every disagreement between sources that the records hold, one row a side.
+
+Two kinds (see :class:`~casd.model.derived.Conflict`): ranked claims with different values for
+one field of one record (or of one list item), and figures about one subject and measure
+linked as alternatives (a connected group of ``alternatives`` links).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from ..curate.validate import Validated
+from ..model.derived import Conflict
+from ..model.records import TABLES, Claim, Figure
+from ..model.vocab import ConflictKind, Rank, RecordTable
+
+
+def _sources(evidence: list[str]) -> list[str]:
+    return sorted(set(evidence))
+
+
+def claim_conflicts(v: Validated) -> list[Conflict]:
+    out: list[Conflict] = []
+    for tname in TABLES:
+        for rec in v.dataset.of(tname):
+            groups: dict[tuple[str, str | None], list[tuple[int, Claim]]] = defaultdict(list)
+            for i, claim in enumerate(rec.claims, start=1):
+                groups[(claim.field, claim.item)].append((i, claim))
+            for (field, item), sides in sorted(groups.items(), key=lambda g: (g[0][0], g[0][1] or "")):
+                if len({c.value for _, c in sides}) < 2:
+                    continue  # one value, however often claimed, is no disagreement
+                cid = f"claims/{tname}/{rec.id}/{field}" + (f"/{item}" if item else "")
+                resolved = any(c.rank == Rank.preferred for _, c in sides)
+                for side, (ordinal, c) in enumerate(sides, start=1):
+                    out.append(
+                        Conflict(
+                            conflict_id=cid, side=side, kind=ConflictKind.claims, record_table=RecordTable(tname), record_id=rec.id,
+                            field=field, item=item, value=c.value, claim_ordinal=ordinal, rank=c.rank,
+                            sources=_sources([e.source for e in c.evidence]), resolved=resolved,
+                        )
+                    )
+    return out
+
+
+def _groups(figures: dict[str, Figure]) -> list[list[Figure]]:
+    """Connected groups of figures linked by ``alternatives`` (either direction), each sorted by id."""
+    seen: set[str] = set()
+    groups = []
+    for fid in sorted(figures):
+        if fid in seen or not figures[fid].alternatives:
+            continue
+        stack, group = [fid], []
+        while stack:
+            cur = stack.pop()
+            if cur in seen or cur not in figures:
+                continue
+            seen.add(cur)
+            group.append(figures[cur])
+            stack += figures[cur].alternatives
+            stack += [f.id for f in figures.values() if cur in f.alternatives]
+        groups.append(sorted(group, key=lambda f: f.id))
+    return groups
+
+
+def figure_conflicts(v: Validated) -> list[Conflict]:
+    out: list[Conflict] = []
+    used: dict[str, int] = {}
+    for group in _groups({f.id: f for f in v.dataset.records(Figure)}):
+        first = group[0]
+        base = f"figures/{first.subject_table}/{first.subject_id}/{first.measure}"
+        used[base] = used.get(base, 0) + 1
+        cid = base if used[base] == 1 else f"{base}#{used[base]}"
+        resolved = any(f.rank == Rank.preferred for f in group)
+        for side, f in enumerate(group, start=1):
+            out.append(
+                Conflict(
+                    conflict_id=cid, side=side, kind=ConflictKind.figures, record_table=f.subject_table, record_id=f.subject_id,
+                    field=str(f.measure), value=f.text, figure_id=f.id, rank=f.rank,
+                    sources=_sources([e.source for e in f.evidence]), resolved=resolved,
+                )
+            )
+    return out
+
+
+def conflicts(v: Validated) -> list[Conflict]:
+    """Every side of every disagreement, claims first."""
+    return claim_conflicts(v) + figure_conflicts(v)

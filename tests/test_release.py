@@ -7,7 +7,7 @@ import tarfile
 import pytest
 
 from casd.errors import CasdError, IntegrityError
-from conftest import cli
+from conftest import cli, ok
 
 
 def edit(path, old, new):
@@ -176,3 +176,29 @@ def test_sha256sum_checks_a_release_folder(released):
         pytest.fail("sha256sum (coreutils) is not installed")
     r = subprocess.run(["sha256sum", "--check", "--quiet", "SHA256SUMS"], cwd=released / "build/releases/0.1.0", capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_release_notes_head_the_changelog_and_ship_in_the_release(released, tmp_path):
+    edit(released / "dataset/events/csto-summit-2014-12-23.yaml", "title: CSTO summit", "title: CSTO summit in Moscow")
+    notes = tmp_path / "notes.md"
+    notes.write_text("# Why\n\nThe title now names the city, as the seed does.\n")
+    r = cli("release", "--notes", str(notes), "-C", str(released))
+    assert r.exit_code == 0, r.stderr
+    assert (released / "build/releases/0.1.1/NOTES.md").read_text() == notes.read_text()
+    section = (released / "CHANGELOG.md").read_text().split("## 0.1.1", 1)[1]
+    assert section.index("### Why") < section.index("The title now names the city") < section.index("Compared with 0.1.0")
+
+
+def test_a_changed_inference_flags_every_record_resting_on_it(released):
+    inf = released / "dataset/inferences/summit-year.yaml"
+    inf.parent.mkdir()
+    inf.write_text(
+        "id: summit-year\nconclusion: The summit is in 2014.\nreasoning: The seed says December 23.\n"
+        "evidence:\n  - source: rferl-putin-preventive-measures\n    quote: Speaking at a December 23 summit\n"
+    )
+    ev = released / "dataset/events/csto-summit-2014-12-23.yaml"
+    ev.write_text(ev.read_text() + "inferences:\n  - inference_id: summit-year\n    fields: [date]\n")
+    ok(cli("release", "-C", str(released)))
+    inf.write_text(inf.read_text().replace("The summit is in 2014.", "The summit is in 2015."))
+    out = ok(cli("diff", "0.2.0", "-C", str(released))).stdout
+    assert "! inference summit-year changed: 1 record(s) rest on it, review them: events/csto-summit-2014-12-23" in out

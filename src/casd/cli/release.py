@@ -16,6 +16,7 @@ from .common import Format, FormatOpt, ProjectOpt, refusing_on_issues, root
 def release(
     spec: Annotated[str, typer.Argument(help="X.Y.Z, major, minor, patch, or auto (propose the bump from the changes).")] = "auto",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the version and changes; write nothing.")] = False,
+    notes: Annotated[Path | None, typer.Option("--notes", exists=True, dir_okay=False, help="Markdown: what changed and why (heads the CHANGELOG section, ships as NOTES.md).")] = None,
     fmt: FormatOpt = Format.text,
     project: ProjectOpt = Path("."),
 ) -> None:
@@ -28,12 +29,13 @@ def release(
     from ..publish import release as rel
 
     base = root(project)
+    text = notes.read_text(encoding="utf-8") if notes else None
     with refusing_on_issues(fmt, "release refused"):
         if dry_run:
-            plan = rel.plan(base, spec)
+            plan = rel.plan(base, spec, text)
             typer.echo(diffs.as_text(plan.diff).replace("casd diff", f"casd release {plan.version}:", 1))
             return
-        plan, created = rel.release(base, spec)
+        plan, created = rel.release(base, spec, text)
     typer.echo(diffs.as_text(plan.diff))
     where = f"{RELEASES.as_posix()}/{plan.version}/"
     typer.echo(f"released {plan.version} in {where}" if created else f"{plan.version} is already published with identical content", err=True)

@@ -287,7 +287,8 @@ class Event(Record):
     status: EventStatus = EventStatus.occurred
     """Whether it happened, was planned, foiled, alleged or proposed."""
     date: EDTFDate | None = None
-    """When (EDTF). ``?`` marks an inferred or uncertain date, ``~`` a vague one."""
+    """When (EDTF). ``?`` marks an inferred or uncertain date, ``~`` a vague one. A planned or
+    foiled event carries the date it was planned for; empty when no source dates it."""
     date_note: Text | None = None
     """How the date was established (e.g. a relative date resolved against the publication date)."""
     place_id: PlaceId | None = None

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections import Counter
 
+from ..curate.anchors import evidence_of
 from ..curate.validate import Validated
 from ..model import edtf
 from ..model.meta import PackageMeta
-from ..model.records import Event, Figure, Source
+from ..model.records import Event, Figure, Inference, Source
 from ..model.relational import layout, tables
 from ..model.vocab import VOCABULARIES, DatePrecision
+from .conflicts import conflicts
 
 
 def _cell(text: str) -> str:
@@ -121,12 +123,18 @@ def datasheet(v: Validated, version: str, n: dict[str, int]) -> str:
     """A datasheet (Gebru et al.) whose figures are computed from the data (``n``: rows per table)."""
     data = v.dataset
     sources = data.records(Source)
-    per_source = Counter(ev.source for _, rec in data.typed() for ev in rec.evidence)
+    per_source = Counter(ev.source for _, rec in data.typed() for _, ev in evidence_of(rec))
     events = data.records(Event)
     uncertain = sum(1 for e in events if _unsure(e.date))
     undated = sum(1 for e in events if not e.date)
+    aggregates = sum(1 for e in events if e.aggregate)
     claims = n.get("claims", 0)
     alternatives = sum(1 for f in data.records(Figure) if f.alternatives)
+    conflict_rows = conflicts(v)
+    n_conflicts = len({c.conflict_id for c in conflict_rows})
+    n_open = len({c.conflict_id for c in conflict_rows if not c.resolved})
+    inferences = data.records(Inference)
+    resting = sum(1 for _, rec in data.typed() if rec.inferences)
     table_rows = "\n".join(f"| {k} | {c} |" for k, c in n.items())
     source_rows = "\n".join(f"| `{s.id}` | {s.title} | {s.published or 'not stated'} | {per_source.get(s.id, 0)} |" for s in sources)
     return f"""# Datasheet: casd {version}
@@ -150,11 +158,21 @@ record; link tables hold relations (participants, memberships, operators, outlet
 event relations, figure alternatives), competing `claims` for single fields, and `evidence`
 (one row per quote with character offsets).
 
-- Events: {len(events)}, of which {uncertain} have an inferred or year-less date and {undated} no date.
-- Competing claims on single fields: {claims}. Figures linked to conflicting alternatives: {alternatives}.
+- Events: {len(events)}, of which {uncertain} have an inferred or year-less date and {undated} no date
+  (no seed dates them: background, ongoing states of affairs, undated remarks; sort them last,
+  `order by date_start nulls last`). {aggregates} are aggregates of other events (`aggregate`
+  true): count events with `aggregate` false to count each occurrence once.
+- Disagreements between sources: {n_conflicts} ({n_open} open, the others ranked), listed side by side
+  in the `conflicts` table; competing claims on single fields: {claims}; figures linked to
+  conflicting alternatives: {alternatives}.
+- Inferences the curators rely on, each stated once: {len(inferences)}; {resting} records rest on one.
 - What is missing: anything the five articles do not say. Dates the texts leave without a year
   are inferred only where another seed supports it (marked `?`, reasoning in `date_note`).
   Coordinates and Wikidata ids, where present, come from outside the seeds (`external_*`).
+
+Evidence quotes per source count every row of the `evidence` table, the claims' evidence included.
+The ids of two sources begin with `rferl-` for historical reasons: the seeds name their blog
+("Under The Black Flag"), not its publisher, and casd records no publisher for them.
 
 | source | title | published | evidence quotes |
 |---|---|---|---:|

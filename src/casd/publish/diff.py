@@ -63,6 +63,8 @@ class Diff:
     new: str
     schema: list[Change]
     tables: list[TableDiff]
+    dependents: dict[str, list[str]] = field(default_factory=dict)
+    """Changed or removed inferences -> the records (``table/id``) that rest on them."""
 
     @property
     def first_release(self) -> bool:
@@ -238,7 +240,22 @@ def compare(old: Side | None, new: Side) -> Diff:
             gone = TableDiff(r["name"], entity=r["schema"]["primaryKey"] == ["id"])
             gone.removed = sorted(_keyed(base.tables[r["name"]], natural_key(r)))
             tables.append(gone)
-    return Diff(old.label if old else None, new.label, schema_changes(base.descriptor, new.descriptor), tables)
+    d = Diff(old.label if old else None, new.label, schema_changes(base.descriptor, new.descriptor), tables)
+    d.dependents = _dependents(d, new)
+    return d
+
+
+def _dependents(d: Diff, new: Side) -> dict[str, list[str]]:
+    """Every record resting on an inference that changed: a change to the reasoning flags them all."""
+    touched = {k for t in d.tables if t.name == "inferences" for k in (*t.removed, *(k for k, _ in t.changed))}
+    uses = new.tables.get("inference_uses")
+    if not touched or uses is None:
+        return {}
+    out: dict[str, list[str]] = {}
+    for row in uses.to_pylist():
+        if row["inference_id"] in touched:
+            out.setdefault(row["inference_id"], []).append(f"{row['record_table']}/{row['record_id']}")
+    return {k: sorted(set(v)) for k, v in sorted(out.items())}
 
 
 # --- rendering -------------------------------------------------------------------------------
@@ -265,6 +282,8 @@ def as_text(d: Diff) -> str:
             lines += [f"        {f}: {_show(a)} -> {_show(b)}" for f, a, b in changes]
     if all(t.empty for t in d.tables):
         lines.append("  no record changes")
+    for inference, records in d.dependents.items():
+        lines.append(f"  ! inference {inference} changed: {len(records)} record(s) rest on it, review them: {', '.join(records)}")
     lines += ["", f"Proposed bump: {d.bump}"]
     because = [c for c in d.reasons if c.level == d.bump]
     lines += [f"  because [{c.level}] {c.text}" for c in because[:8]]
@@ -273,17 +292,24 @@ def as_text(d: Diff) -> str:
     return "\n".join(lines) + "\n"
 
 
-def as_markdown(d: Diff, version: str) -> str:
-    """A CHANGELOG section: schema changes first, then counts per table."""
+def as_markdown(d: Diff, version: str, notes: str | None = None) -> str:
+    """A CHANGELOG section: the curators' notes, schema changes, then counts per table."""
     if d.first_release:
         out = [f"## {version}", "", "First release: every table and record is new.", ""]
         out += ["| table | rows |", "|---|---:|"] + [f"| {t.name} | {len(t.added)} |" for t in d.tables]
         return "\n".join(out) + "\n"
-    out = [f"## {version}", "", f"Compared with {d.old}; bump: **{d.bump}**.", ""]
+    out = [f"## {version}", ""]
+    if notes:
+        demoted = ("\n" + notes.strip()).replace("\n# ", "\n### ").replace("\n## ", "\n### ")  # under the version heading
+        out += [demoted.strip(), ""]
+    out += [f"Compared with {d.old}; bump: **{d.bump}**.", ""]
     if d.schema:
         out += ["### Schema", ""] + [f"- [{c.level}] {c.text}" for c in d.schema] + [""]
     out += ["### Records", "", "| table | added | removed | changed |", "|---|---:|---:|---:|"]
     out += [f"| {t.name} | {len(t.added)} | {len(t.removed)} | {len(t.changed)} |" for t in d.tables if not t.empty]
+    if d.dependents:
+        out += ["", "### Inferences changed", ""]
+        out += [f"- `{k}`: {len(v)} record(s) rest on it" for k, v in d.dependents.items()]
     return "\n".join(out) + "\n"
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from conftest import ROOT, cli, ok, run_casd
 
-COMMANDS = ["build", "codebook", "coverage", "diff", "release", "schema", "validate", "versions"]
+COMMANDS = ["build", "codebook", "coverage", "diff", "release", "schema", "validate", "verify", "versions"]
 
 
 def listed_commands(help_text: str) -> list[str]:

@@ -138,14 +138,40 @@ def test_load_formats(released):
         casd.load("nope")
 
 
-def test_interrupted_release_is_completed_not_rewritten(released):
+def test_a_release_interrupted_before_its_index_entry_is_discarded_and_redone(released):
     index = released / "build/releases/index.json"
     sums = (released / "build/releases/0.1.0/SHA256SUMS").read_bytes()
-    index.unlink()  # as if the process died after placing the folder, before writing the index
+    index.write_text('{"releases": []}\n')  # as if the process died after placing the folder, before the commit point
     r = cli("release", "0.1.0", "-C", str(released))
     assert r.exit_code == 0, r.stdout + r.stderr
     entry = json.loads(index.read_text())["releases"][0]
     assert entry["version"] == "0.1.0" and entry["sums_sha256"] == hashlib.sha256(sums).hexdigest()
+    assert (released / "build/releases/0.1.0/SHA256SUMS").read_bytes() == sums
+
+
+def test_a_lost_index_stops_every_writer_instead_of_forking_the_history(released):
+    (released / "build/releases/index.json").unlink()
+    for args in (["release"], ["build"]):
+        r = cli(*args, "-C", str(released))
+        assert r.exit_code == 1 and "index.json is missing but releases are on disk (0.1.0, casd-0.1.0.tar.gz)" in r.stderr
+    assert (released / "build/releases/0.1.0").is_dir()
+
+
+def test_follow_up_files_roll_forward_after_the_commit_point(released):
+    """A kill after index.json was written leaves old follow-up files: the next command finishes them."""
+    edit(released / "dataset/events/csto-summit-2014-12-23.yaml", "title: CSTO summit", "title: CSTO summit in Moscow")
+    before = {name: (released / name).read_bytes() for name in ("CHANGELOG.md", "CITATION.cff", "src/casd/_version.py")}
+    ok(cli("release", "-C", str(released)))
+    for name, data in before.items():  # put them back, as if the process died right after the commit point
+        (released / name).write_bytes(data)
+    (released / "src/casd/_version.py").write_text('__version__ = "0.1')  # and a torn one
+    r = cli("build", "-C", str(released))
+    assert r.exit_code == 0, r.stderr
+    assert "recovered: CHANGELOG.md gained the section of 0.1.1" in r.stderr
+    assert (released / "src/casd/_version.py").read_text() == '__version__ = "0.1.1"\n'
+    assert 'version: "0.1.1"' in (released / "CITATION.cff").read_text()
+    assert "## 0.1.1" in (released / "CHANGELOG.md").read_text()
+    assert json.loads((released / "datapackage.json").read_text())["version"] == "0.1.2-dev"
 
 
 def test_a_release_smaller_than_its_changes_or_without_changes_is_refused(released):

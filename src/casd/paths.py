@@ -22,6 +22,7 @@ CURRENT = BUILD / "current"
 RELEASES = BUILD / "releases"
 INDEX_NAME = "index.json"
 INDEX = RELEASES / INDEX_NAME
+LOCK = BUILD / ".lock"
 ROOT_DESCRIPTOR = Path("datapackage.json")
 CHANGELOG = Path("CHANGELOG.md")
 CITATION = Path("CITATION.cff")

@@ -12,7 +12,7 @@ try:
 except ImportError as exc:  # a reading-only install (no curation extras)
     raise SystemExit("casd: the command line needs the curation toolchain: pip install 'casd[curate]'") from exc
 
-from . import build, codebook, coverage, diff, release, schema, validate, versions  # noqa: F401  (registers the commands)
+from . import build, codebook, coverage, diff, release, schema, validate, verify, versions  # noqa: F401  (registers the commands)
 from .app import app
 
 __all__ = ["app", "main"]

@@ -28,6 +28,10 @@ class CasdGroup(TyperGroup):
         except CasdError as e:
             typer.echo(f"error: {e}", err=True)
             raise typer.Exit(e.exit_code) from None
+        except OSError as e:  # the environment: a full disk, a read-only folder, permissions
+            where = f"{e.filename}: " if e.filename else ""
+            typer.echo(f"error: {where}{e.strerror or e} (nothing half-written is trusted; run the command again once fixed)", err=True)
+            raise typer.Exit(2) from None
         except KeyboardInterrupt:
             typer.echo("interrupted", err=True)
             raise typer.Exit(130) from None

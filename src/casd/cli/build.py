@@ -22,15 +22,23 @@ def build(
 
     Validation problems are printed and nothing is written.
     """
+    from ..fs import ProjectLock
     from ..packaging.build import prepare, stale, write
+    from ..paths import LOCK
+    from ..publish.recover import recover
 
     base = root(project)
-    with refusing_on_issues(fmt, "build failed"):
-        rendered = prepare(base)
     if check:
+        with refusing_on_issues(fmt, "build failed"):
+            rendered = prepare(base)
         problems = stale(base, rendered)
         echo_issues(problems, fmt)
         typer.echo(f"build is stale: {len(problems)} file(s) differ; run `casd build`" if problems else "build is current", err=True)
         raise typer.Exit(1 if problems else 0)
-    changed = write(base, rendered)
+    with ProjectLock(base / LOCK, "build"):
+        for done in recover(base, "build"):
+            typer.echo(f"recovered: {done}", err=True)
+        with refusing_on_issues(fmt, "build failed"):
+            rendered = prepare(base)
+        changed = write(base, rendered)
     typer.echo(f"{'built' if changed else 'up to date'}: {len(rendered.counts)} tables in {CURRENT.as_posix()}/ (CSV + Parquet), datapackage.json", err=True)

@@ -31,7 +31,7 @@ def release(
     base = root(project)
     text = notes.read_text(encoding="utf-8") if notes else None
     with refusing_on_issues(fmt, "release refused"):
-        if dry_run:
+        if dry_run:  # writes nothing: no recovery either
             plan = rel.plan(base, spec, text)
             typer.echo(diffs.as_text(plan.diff).replace("casd diff", f"casd release {plan.version}:", 1))
             return

@@ -12,7 +12,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from ..fs import MAX_SEED_BYTES, FileRefused, read_regular
 from ..model.records import Evidence, Record, Source
+from ..paths import SEEDS
 from ..read.integrity import sha256
 from .evidence import AnchorError, SeedText
 from .issues import Issue
@@ -54,10 +56,19 @@ def load_seeds(data: Dataset) -> tuple[dict[str, SeedText], list[Issue]]:
         if not isinstance(rec, Source):
             continue
         path = data.root / rec.file
+        if path.parent.resolve() != (data.root / SEEDS).resolve() or path.name in (".", ".."):
+            found.append(item.at(("file",), "source-unreadable", file=rec.file, reason="seeds live directly in seeds/"))
+            continue
         try:
-            raw = path.read_bytes()
-        except OSError:
+            raw = read_regular(path, MAX_SEED_BYTES, follow_symlinks=False)
+        except FileNotFoundError:
             found.append(item.at(("file",), "source-file-missing", file=rec.file))
+            continue
+        except FileRefused as e:
+            found.append(item.at(("file",), "source-unreadable", file=rec.file, reason=str(e).split(": ", 1)[-1]))
+            continue
+        except OSError as e:
+            found.append(item.at(("file",), "source-unreadable", file=rec.file, reason=e.strerror or str(e)))
             continue
         actual = sha256(raw)
         if actual != rec.sha256:

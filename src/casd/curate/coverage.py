@@ -191,7 +191,7 @@ def _excluded(seed: SeedText, sid: str, boiler: list[Boilerplate]) -> tuple[list
             needle = normalise(b.quote)
             hits = seed.occurrences(needle)
             if not hits:
-                raise AnchorError("quote-not-found")
+                raise AnchorError("quote-not-found", hint="")
             spans += [(a.start, a.end) for a in (seed.span(h, len(needle)) for h in hits)]
         except AnchorError as e:
             found.append(issue(e.code, (FOLDER / f"{sid}.yaml").as_posix(), source=sid, quote=b.quote[:60], **e.params))

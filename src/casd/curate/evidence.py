@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import bisect
 import re
+import unicodedata
 from dataclasses import dataclass
 
 _SPACE = re.compile(r"\s+")
+_INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff]")
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "′": "'", "“": '"', "”": '"', "„": '"', "″": '"'})
 
 
@@ -101,14 +103,34 @@ class SeedText:
             s = normalise(suffix)
             hits = [h for h in hits if self.norm[h + len(needle):].startswith(s) or self.norm[h + len(needle):].lstrip().startswith(s.lstrip())]
         if not hits:
-            raise AnchorError("quote-not-found")
+            raise AnchorError("quote-not-found", hint=self.hint(quote))
         if occurrence is not None:
             if occurrence > len(hits):
                 raise AnchorError("quote-occurrence", occurrence=occurrence, count=len(hits))
-            return self.span(hits[occurrence - 1], len(needle))
+            return self.whole(self.span(hits[occurrence - 1], len(needle)))
         if len(hits) > 1:
             raise AnchorError("quote-ambiguous", count=len(hits))
-        return self.span(hits[0], len(needle))
+        return self.whole(self.span(hits[0], len(needle)))
+
+    def whole(self, a: Anchor) -> Anchor:
+        """The anchor, if it does not cut a character (a base letter from its combining accents)."""
+        if a.end < len(self.text) and unicodedata.combining(self.text[a.end]):
+            raise AnchorError("quote-splits-character", char=f"U+{ord(self.text[a.end]):04X}")
+        if unicodedata.combining(self.text[a.start]):
+            raise AnchorError("quote-splits-character", char=f"U+{ord(self.text[a.start]):04X}")
+        return a
+
+    def hint(self, quote: str) -> str:
+        """Why a quote may look right yet not match: Unicode normalisation or invisible characters."""
+        nfc = unicodedata.normalize("NFC", normalise(quote))
+        if nfc != normalise(quote) or unicodedata.normalize("NFC", self.norm) != self.norm:
+            if nfc in unicodedata.normalize("NFC", self.norm):
+                return " (it differs from the seed only in Unicode normalisation, NFC against NFD: copy it from the seed)"
+        invisible = _INVISIBLE.findall(quote) + [c for c in _INVISIBLE.findall(self.norm)]
+        if invisible and _INVISIBLE.sub("", normalise(quote)) in _INVISIBLE.sub("", self.norm):
+            chars = ", ".join(sorted({f"U+{ord(c):04X}" for c in invisible}))
+            return f" (it differs from the seed only by invisible characters: {chars})"
+        return ""
 
 
 def contains(outer: str, inner: str) -> bool:

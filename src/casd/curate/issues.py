@@ -46,6 +46,25 @@ CODES: dict[str, Code] = {
     "yaml-null": _c(
         "null value ({text!r}): omit the key instead", "A missing value is an omitted key; null, ~ and empty values are refused.", "Delete the key, or quote the value if it is text.", group="files"
     ),
+    "yaml-too-deep": _c(
+        "lists and mappings nested deeper than {limit} levels",
+        "Records nest a few levels; a deeper file is refused before it can exhaust the reader.",
+        "Flatten the structure: records need at most four levels.",
+        group="files",
+    ),
+    "stray-file": _c(
+        "{name!r} is not a record file or a declared side file of dataset/",
+        "Every file under dataset/ is a record (dataset/<table>/<id>.yaml) or a declared side file (package.yaml, tombstones.yaml, coverage/<source id>.yaml); nothing is silently skipped.",
+        "Move the record into its table's folder, or delete the file.",
+        group="files",
+    ),
+    "hidden-file": _c(
+        "hidden file {name!r} is not read",
+        "Hidden files under dataset/ (editor backups, swap files) are never records; they are reported so that a record hidden by its name is not lost silently.",
+        "Delete the file, or rename it without the leading dot if it is a record.",
+        "warning",
+        group="files",
+    ),
     "yaml-not-mapping": _c("a record must be a mapping of fields, got {kind}", "The document's top level is not a mapping.", "Write the record as `field: value` lines.", group="files"),
     "yaml-non-string-key": _c("keys must be plain strings", "A mapping key is itself a list or mapping.", "Use a plain field name as the key.", group="files"),
     # one record
@@ -135,6 +154,12 @@ CODES: dict[str, Code] = {
         "An inference use's `fields` name fields of its record.",
         "Name one of the record's fields, or drop the entry.",
     ),
+    "formula-like-text": _c(
+        "{field} begins with {char!r}: a spreadsheet opening the CSV may run it as a formula",
+        "Text the curators write (names, notes, summaries) that begins with = + - @ is executed by spreadsheets; quotes of the sources are kept verbatim and never flagged.",
+        "Reword so that the text does not begin with = + - or @ (the data in CSV and Parquet is never altered).",
+        "warning",
+    ),
     "statement-quote-unsupported": _c(
         "statement quote is not inside any of its evidence quotes",
         "A statement's quote must be part of the text its evidence cites.",
@@ -153,7 +178,7 @@ CODES: dict[str, Code] = {
     "source-file-missing": _c("source file {file!r} does not exist", "A source record names a seed file that is not there.", "Add the seed under seeds/ or correct `file`.", group="evidence"),
     "source-unreadable": _c(
         "source file {file!r} cannot be read as UTF-8 text: {reason}",
-        "Seeds are UTF-8 text; offsets count its code points.",
+        "Seeds are regular UTF-8 text files directly under seeds/ (no symbolic links); offsets count their code points.",
         "Restore the seed's original bytes (its sha256 is in the source record).",
         group="evidence",
     ),
@@ -164,9 +189,15 @@ CODES: dict[str, Code] = {
         group="evidence",
     ),
     "quote-not-found": _c(
-        "quote not found in {source!r}: {quote!r}",
+        "quote not found in {source!r}: {quote!r}{hint}",
         "Evidence must be verbatim text of its source.",
         "Copy the quote from the seed again (only white space and quote marks may differ).",
+        group="evidence",
+    ),
+    "quote-splits-character": _c(
+        "quote in {source!r} ends or starts inside a character (a base letter and its combining mark {char}): {quote!r}",
+        "Evidence is an exact slice of its seed; a slice that separates a letter from its accent would misquote it.",
+        "Extend the quote to include the whole character (the letter and its accents).",
         group="evidence",
     ),
     "quote-ambiguous": _c(
@@ -210,8 +241,10 @@ class Issue:
         return f"{self.path}:{self.line}:{self.col}: {label}: {self.message}"
 
     def github(self) -> str:
+        """A GitHub Actions workflow command; message and properties escaped as GitHub specifies."""
         msg = self.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-        return f"::{self.severity} file={self.path},line={self.line},col={self.col},title={self.code}::{msg}"
+        path = self.path.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A").replace(":", "%3A").replace(",", "%2C")
+        return f"::{self.severity} file={path},line={self.line},col={self.col},title={self.code}::{msg}"
 
 
 def issue(code: str, path: str, line: int = 1, col: int = 1, /, **params: object) -> Issue:

@@ -18,15 +18,18 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from ..fs import MAX_RECORD_BYTES, FileRefused, read_regular
 from ..model.records import TABLES, Record
 from ..model.types import SLUG
-from ..paths import COVERAGE, DATASET
+from ..paths import COVERAGE, DATASET, PACKAGE_META, TOMBSTONES
 from . import yamlio
 from .issues import Issue, issue
 
 _SLUG = re.compile(SLUG)
 #: folders under dataset/ that hold no records
 RESERVED = {COVERAGE.name}
+#: files directly under dataset/ that casd reads
+SIDE_FILES = {PACKAGE_META.name, TOMBSTONES.name}
 M = TypeVar("M", bound=Record)
 Loc = yamlio.Loc
 
@@ -165,15 +168,23 @@ def record_files(project: Path) -> tuple[list[tuple[str, str, Path]], list[Issue
     found: list[Issue] = []
     if not base.is_dir():
         return files, found
-    for folder in sorted(p for p in base.iterdir() if not p.name.startswith(".")):
-        if not folder.is_dir() or folder.name in RESERVED:
-            continue
+    for folder in sorted(base.iterdir()):
         shown = (DATASET / folder.name).as_posix()
+        if folder.name.startswith("."):
+            found.append(issue("hidden-file", shown, name=folder.name))
+            continue
+        if not folder.is_dir():
+            if folder.name not in SIDE_FILES:
+                found.append(issue("stray-file", shown, name=folder.name))
+            continue
+        if folder.name in RESERVED:
+            continue
         if folder.name not in TABLES:
             found.append(issue("unknown-table", shown, table=folder.name, expected=", ".join(TABLES)))
             continue
         for path in sorted(folder.iterdir()):
             if path.name.startswith("."):
+                found.append(issue("hidden-file", (DATASET / folder.name / path.name).as_posix(), name=path.name))
                 continue
             if path.suffix != ".yaml" or not _SLUG.match(path.stem):
                 found.append(issue("bad-file-name", (DATASET / folder.name / path.name).as_posix(), name=path.name))
@@ -190,7 +201,10 @@ def read_dataset(project: Path) -> tuple[Dataset, list[Issue]]:
     for table, stem, path in files:
         shown = path.relative_to(project).as_posix()
         try:
-            raw = path.read_bytes()
+            raw = read_regular(path, MAX_RECORD_BYTES)
+        except FileRefused as e:
+            found.append(issue("file-unreadable", shown, reason=str(e).split(": ", 1)[-1]))
+            continue
         except OSError as e:
             found.append(issue("file-unreadable", shown, reason=e.strerror or str(e)))
             continue

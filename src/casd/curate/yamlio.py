@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 from yaml import events as ev
 
+from ..fs import MAX_RECORD_BYTES, FileRefused, read_regular
 from .issues import Issue, issue
 
 try:  # libyaml is in every PyYAML wheel; the pure-Python loader is the fallback.
@@ -111,7 +112,9 @@ def read(path: str | Path, display: str | None = None) -> tuple[Document, list[I
     """Read and parse a file; ``display`` is the path shown in issues."""
     shown = display or str(path)
     try:
-        raw = Path(path).read_bytes()
+        raw = read_regular(Path(path), MAX_RECORD_BYTES)
+    except FileRefused as e:
+        return Document(shown), [issue("file-unreadable", shown, reason=str(e).split(": ", 1)[-1])]
     except OSError as e:
         return Document(shown), [issue("file-unreadable", shown, reason=e.strerror or str(e))]
     return parse_bytes(raw, shown)
@@ -149,7 +152,14 @@ def _check_props(event: Any, doc: Document) -> None:
         raise _Reject(issue("yaml-tag", doc.path, *_pos(event.start_mark), tag=tag))
 
 
+#: Deepest nesting of lists and mappings a record may have (records need 4; the limit keeps a
+#: hostile file from exhausting Python's stack).
+MAX_DEPTH = 32
+
+
 def _node(parser: Any, event: Any, doc: Document, loc: Loc) -> object:
+    if len(loc) > MAX_DEPTH:
+        raise _Reject(issue("yaml-too-deep", doc.path, *_pos(event.start_mark), limit=MAX_DEPTH))
     if isinstance(event, ev.AliasEvent):
         raise _Reject(issue("yaml-anchor", doc.path, *_pos(event.start_mark), name=event.anchor))
     _check_props(event, doc)

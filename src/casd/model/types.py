@@ -18,6 +18,7 @@ the rest of casd needs:
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from dataclasses import dataclass
@@ -75,8 +76,22 @@ def _country(code: str) -> str:
     return code
 
 
+#: characters that are never data: C0/C1 controls (but tab and line ends), bidirectional
+#: overrides and isolates, zero-width marks and a stray byte-order mark
+_NEVER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
+
+
+def _clean_text(text: str) -> str:
+    if not text.strip():
+        raise ValueError("text must not be empty or white space only")
+    bad = _NEVER.search(text)
+    if bad:
+        raise ValueError(f"character U+{ord(bad.group()):04X} (a control, invisible or direction-override character) at position {bad.start()} is not allowed")
+    return text
+
+
 Slug = Annotated[str, StringConstraints(pattern=SLUG)]
-Text = Annotated[str, StringConstraints(min_length=1)]
+Text = Annotated[str, StringConstraints(min_length=1), AfterValidator(_clean_text)]
 EDTFDate = Annotated[str, AfterValidator(edtf.check), Field(json_schema_extra={"format": "edtf"}), EDTF_DATE]
 Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), AfterValidator(_country)]
 

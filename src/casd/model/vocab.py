@@ -121,6 +121,7 @@ class EventKind(Vocabulary):
     appointment = "appointment", "An appointment to an office or post."
     flight = "flight", "A person fleeing a country."
     legislation = "legislation", "A law, concept or legal act signed or adopted."
+    policy = "policy", "A policy crafted or pursued by a government short of a law (e.g. monitoring rules for NGOs)."
     withdrawal = "withdrawal", "A withdrawal of military forces, or a state leaving an alliance."
     terrorist_attack = "terrorist-attack", "A terrorist attack such as the 9/11 attacks."
     charge = "charge", "Criminal charges brought against a person."
@@ -158,6 +159,10 @@ class ParticipantRole(Vocabulary):
     alleged_perpetrator = (
         "alleged-perpetrator",
         'Named as responsible for an attack or plan by an attribution the source reports as unconfirmed ("reportedly").',
+    )
+    alleged_agent = (
+        "alleged-agent",
+        "Named as having carried out the event (an announcement, an entry, an act other than an attack) by an attribution the source reports as unconfirmed.",
     )
     alleged_affiliate = (
         "alleged-affiliate",

@@ -2,9 +2,9 @@
 
 Rendering is a pure function of the validated records (:func:`render` returns
 ``{file name: bytes}``), so the same inputs give byte-identical files and
-``casd build --check`` is a byte comparison. Writing goes to a temporary folder that is
-then renamed into place (the old folder is renamed away first: two renames); the root
-``datapackage.json`` is written last, with an atomic replace.
+``casd build --check`` is a byte comparison. Writing goes to a temporary folder (every file
+fsynced) that is exchanged with ``build/current`` in one atomic step; the root
+``datapackage.json`` is written last, with an atomic replace; the project lock serialises writers.
 """
 
 from __future__ import annotations
@@ -16,12 +16,14 @@ from pathlib import Path
 
 from ..curate.issues import Issue, issue
 from ..curate.validate import Validated, validate
+from ..errors import CasdError
+from ..fs import ProjectLock, fsync_folder, swap_folders, write_atomic, write_durable
 from ..model.meta import PackageMeta
 from ..model.records import Source
 from ..model.relational import tables
-from ..paths import CURRENT, RELEASES, ROOT_DESCRIPTOR
+from ..paths import CURRENT, LOCK, RELEASES, ROOT_DESCRIPTOR
 from ..read import semver
-from ..read.integrity import sums
+from ..read.integrity import parse_sums, sha256, sums
 from ..read.releases import read_index
 from .descriptor import descriptor, dump_json
 from .rows import rows
@@ -107,31 +109,73 @@ def stale(project: Path, rendered: Rendered) -> list[Issue]:
     return found
 
 
+def verify_current(project: Path) -> list[str]:
+    """Problems with ``build/current`` on its own terms: every file against its SHA256SUMS."""
+    current = Path(project) / CURRENT
+    try:
+        listed = parse_sums((current / "SHA256SUMS").read_bytes())
+    except (OSError, CasdError) as e:
+        return [f"SHA256SUMS: {e}"]
+    problems = []
+    names = {p.name for p in current.iterdir()}
+    problems += [f"{n}: not listed in SHA256SUMS" for n in sorted(names - set(listed) - {"SHA256SUMS"})]
+    for name, digest in sorted(listed.items()):
+        try:
+            if sha256((current / name).read_bytes()) != digest:
+                problems.append(f"{name}: differs from SHA256SUMS (run casd build)")
+        except OSError as e:
+            problems.append(f"{name}: {e.strerror or e}")
+    return problems
+
+
+def clean_leftovers(project: Path) -> None:
+    """Remove what an interrupted build leaves: temporary and old copies of build/current."""
+    build = (Path(project) / CURRENT).parent
+    for leftover in build.glob(".current.*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    for leftover in Path(project).glob(f".{ROOT_DESCRIPTOR.name}.tmp-*"):
+        leftover.unlink(missing_ok=True)
+
+
 def write(project: Path, rendered: Rendered) -> bool:
-    """Swap the rendered build into place. Returns False when it was already current."""
+    """Swap the rendered build into place (under the project lock). Returns False when it was
+    already current.
+
+    Every file is written and fsynced in a temporary folder, which is then exchanged with
+    ``build/current`` in one atomic step (so ``build/current`` is never missing); the root
+    descriptor follows with an atomic replace. A crash at any point leaves the old build or the
+    new one, and leftovers that the next command removes.
+    """
     project = Path(project)
     build = (project / CURRENT).parent
     build.mkdir(exist_ok=True)
-    for leftover in build.glob(".current.*"):  # a crash mid-build leaves these
-        shutil.rmtree(leftover, ignore_errors=True)
-    if not stale(project, rendered):
-        return False
-    tmp = build / f".current.tmp-{os.getpid()}"
-    tmp.mkdir()
-    for name, data in rendered.files.items():
-        (tmp / name).write_bytes(data)
-    current, old = project / CURRENT, build / f".current.old-{os.getpid()}"
-    if current.exists():
-        os.rename(current, old)
-    os.rename(tmp, current)
-    root_tmp = project / f".datapackage.json.tmp-{os.getpid()}"
-    root_tmp.write_bytes(rendered.root_descriptor)
-    os.replace(root_tmp, project / ROOT_DESCRIPTOR)
-    shutil.rmtree(old, ignore_errors=True)
+    with ProjectLock(project / LOCK, "build"):
+        clean_leftovers(project)
+        if not stale(project, rendered):
+            return False
+        tmp = build / f".current.tmp-{os.getpid()}"
+        tmp.mkdir()
+        for name, data in rendered.files.items():
+            write_durable(tmp / name, data)
+        fsync_folder(tmp)
+        current = project / CURRENT
+        if not current.exists():
+            os.rename(tmp, current)
+            fsync_folder(build)
+        elif swap_folders(tmp, current):
+            shutil.rmtree(tmp)  # holds the old build now
+        else:  # no atomic exchange here: two renames
+            old = build / f".current.old-{os.getpid()}"
+            os.rename(current, old)
+            os.rename(tmp, current)
+            fsync_folder(build)
+            shutil.rmtree(old)
+        write_atomic(project / ROOT_DESCRIPTOR, rendered.root_descriptor)
     return True
 
 
 def build(project: Path) -> tuple[Rendered, bool]:
     """Validate, render and write the current build. Nothing is written if validation fails."""
-    rendered = prepare(project)
-    return rendered, write(project, rendered)
+    with ProjectLock(Path(project) / LOCK, "build"):
+        rendered = prepare(project)
+        return rendered, write(project, rendered)

@@ -18,21 +18,21 @@ from __future__ import annotations
 import gzip
 import io
 import os
-import shutil
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..curate.validate import Validated, validate
 from ..errors import CasdError, IntegrityError
+from ..fs import ProjectLock, fsync_folder, write_atomic, write_durable
 from ..model.records import Source
 from ..model.relational import tables
-from ..packaging.build import meta_of, prepare, render_tables, sources_of, write
+from ..packaging.build import meta_of, render_tables, sources_of
 from ..packaging.descriptor import descriptor, dump_json
 from ..packaging.docs import citation, codebook, datasheet, release_readme
-from ..paths import CHANGELOG, CITATION, INDEX, RELEASES, VERSION_FILE
+from ..paths import INDEX, LOCK, RELEASES
 from ..read import semver
-from ..read.integrity import sha256, sums
+from ..read.integrity import parse_sums, sha256, sums
 from ..read.releases import open_release, read_index
 from . import diff as diffs
 
@@ -99,6 +99,7 @@ def stamp(project: Path, w: Working, version: str, d: diffs.Diff, notes: str | N
     files["README.md"] = release_readme(meta, version, w.counts).encode("utf-8")
     files["CITATION.cff"] = citation(meta, version).encode("utf-8")
     files["changes.csv"] = diffs.as_csv(d)
+    files["CHANGES.md"] = diffs.as_markdown(d, version, notes).encode("utf-8")
     if notes:
         files["NOTES.md"] = notes.encode("utf-8")
     files["SHA256SUMS"] = sums(files)
@@ -139,70 +140,58 @@ def plan(project: Path, spec: str = "auto", notes: str | None = None) -> Plan:
 
 
 def publish(project: Path, p: Plan) -> bool:
-    """Write a planned release. Returns False if this exact release already exists."""
+    """Write a planned release (under the project lock). Returns False if this exact release
+    already exists. The atomic write of ``index.json`` is the commit point."""
     project = Path(project)
     releases = project / RELEASES
     folder = releases / p.version
-    published = read_index(releases)
-    known = {e["version"]: e for e in published}
-    if p.version in known or folder.exists():
-        existing = {f.relative_to(folder).as_posix(): f.read_bytes() for f in sorted(folder.rglob("*")) if f.is_file()} if folder.exists() else {}
-        if existing != p.files:
-            raise IntegrityError(f"release {p.version} exists with different content; a published release is never rewritten")
+    with ProjectLock(project / LOCK, "release"):
+        published = read_index(releases)
+        known = {e["version"]: e for e in published}
         if p.version in known:
-            open_release(p.version, releases)  # verifies SHA256SUMS against the index
+            existing = open_release(p.version, releases)  # verifies SHA256SUMS against the index
+            if existing.sums != parse_sums(p.files["SHA256SUMS"]):
+                raise IntegrityError(f"release {p.version} exists with different content; a published release is never rewritten")
             return False
-        # a crash after the folder was placed but before the index was written: finish the job
-        shutil.rmtree(folder)
-    if published and semver.key(p.version) <= semver.key(published[-1]["version"]):
-        raise CasdError(f"version {p.version} is not after the latest release {published[-1]['version']}")
-    releases.mkdir(parents=True, exist_ok=True)
-    tmp = releases / f".{p.version}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    for name, data in p.files.items():
-        path = tmp / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    archive = _archive(p.files, p.version)
-    archive_name = f"casd-{p.version}.tar.gz"
-    (releases / archive_name).write_bytes(archive)
-    os.rename(tmp, folder)
-    entry = {
-        "version": p.version,
-        "sums_sha256": sha256(p.files["SHA256SUMS"]),
-        "archive": archive_name,
-        "archive_sha256": sha256(archive),
-        "previous": p.previous,
-    }
-    index_tmp = releases / f".index.json.tmp-{os.getpid()}"
-    index_tmp.write_bytes(dump_json({"releases": published + [entry]}))
-    os.replace(index_tmp, project / INDEX)
+        if published and semver.key(p.version) <= semver.key(published[-1]["version"]):
+            raise CasdError(f"version {p.version} is not after the latest release {published[-1]['version']}")
+        releases.mkdir(parents=True, exist_ok=True)
+        if not (project / INDEX).exists():
+            write_atomic(project / INDEX, dump_json({"releases": []}))  # the history starts here
+        tmp = releases / f".{p.version}.tmp-{os.getpid()}"
+        for name, data in p.files.items():
+            path = tmp / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_durable(path, data)
+        for sub in sorted({(tmp / n).parent for n in p.files}, key=lambda d: -len(d.parts)):
+            fsync_folder(sub)
+        archive = _archive(p.files, p.version)
+        archive_name = f"casd-{p.version}.tar.gz"
+        write_atomic(releases / archive_name, archive)
+        os.rename(tmp, folder)
+        fsync_folder(releases)
+        entry = {
+            "version": p.version,
+            "sums_sha256": sha256(p.files["SHA256SUMS"]),
+            "archive": archive_name,
+            "archive_sha256": sha256(archive),
+            "previous": p.previous,
+        }
+        write_atomic(project / INDEX, dump_json({"releases": published + [entry]}))  # the commit point
     return True
 
 
-def _changelog(project: Path, p: Plan) -> None:
-    path = project / CHANGELOG
-    head = "# Changelog\n\nGenerated by `casd release` from `casd diff`: schema changes first, then records.\n\n"
-    old = path.read_text(encoding="utf-8") if path.exists() else head
-    body = old[len(head) :] if old.startswith(head) else old
-    path.write_text(head + diffs.as_markdown(p.diff, p.version, p.notes) + "\n" + body, encoding="utf-8")
-
-
-def _set_package_version(project: Path, version: str) -> None:
-    path = project / VERSION_FILE
-    if path.exists():
-        path.write_text(f'__version__ = "{version}"\n', encoding="utf-8")
-
-
 def release(project: Path, spec: str = "auto", notes: str | None = None) -> tuple[Plan, bool]:
-    """Plan, publish, then update CHANGELOG.md, CITATION.cff, the package version and the current build."""
-    p = plan(project, spec, notes)
-    created = publish(project, p)
-    if created:
-        _changelog(project, p)
-        _set_package_version(project, p.version)
-        (project / CITATION).write_bytes(p.files["CITATION.cff"])
-        write(project, prepare(project))  # the working build moves on to the next -dev version
+    """Recover, plan, publish, then roll forward CHANGELOG.md, CITATION.cff, the package version
+    and the current build, all under the project lock."""
+    from .recover import recover, roll_forward
+
+    with ProjectLock(Path(project) / LOCK, "release"):
+        recover(project, "release")
+        p = plan(project, spec, notes)
+        created = publish(project, p)
+        if created:
+            roll_forward(project)  # the working build moves on to the next -dev version
     return p, created
 
 

@@ -33,28 +33,30 @@ def versions() -> list[str]:
     return _versions()
 
 
-def package(version: str | None = None) -> dict[str, Any]:
+def package(version: str | None = None, sums_sha256: str | None = None) -> dict[str, Any]:
     """The release's Data Package descriptor (``datapackage.json``), verified."""
-    return open_release(version).descriptor()
+    return open_release(version, expect_sums=sums_sha256).descriptor()
 
 
 @overload
-def load(table: str, version: str | None = None, format: Literal["polars"] = "polars") -> polars.DataFrame: ...
+def load(table: str, version: str | None = None, format: Literal["polars"] = "polars", sums_sha256: str | None = None) -> polars.DataFrame: ...
 @overload
-def load(table: str, version: str | None = None, format: Literal["pandas"] = ...) -> pandas.DataFrame: ...
+def load(table: str, version: str | None = None, format: Literal["pandas"] = ..., sums_sha256: str | None = None) -> pandas.DataFrame: ...
 @overload
-def load(table: str, version: str | None = None, format: Literal["arrow"] = ...) -> pa.Table: ...
+def load(table: str, version: str | None = None, format: Literal["arrow"] = ..., sums_sha256: str | None = None) -> pa.Table: ...
 
 
-def load(table: str, version: str | None = None, format: str = "polars") -> Any:
+def load(table: str, version: str | None = None, format: str = "polars", sums_sha256: str | None = None) -> Any:
     """One table of a release: ``format`` is ``polars`` (default), ``pandas`` or ``arrow``.
 
     ``version=None`` is the latest published release. The file is verified first.
     pandas output uses Arrow-backed dtypes (real dates, nullable integers).
+    ``sums_sha256``: the release's ``SHA256SUMS`` hash as you recorded it when you pinned the
+    release (``casd versions`` prints it); the load is refused if this copy differs.
     """
     if format not in ("polars", "pandas", "arrow"):
         raise CasdError(f"format must be polars, pandas or arrow, not {format!r}")
-    release = open_release(version)
+    release = open_release(version, expect_sums=sums_sha256)
     names = release.table_names()
     if table not in names:
         raise CasdError(f"no table {table!r} in release {release.version}; tables: {', '.join(names)}")

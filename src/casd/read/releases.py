@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,9 +94,81 @@ class Release:
         """One table from its Parquet file, verified (read without pandas)."""
         return pq.ParquetFile(io.BytesIO(self.read_bytes(f"{name}.parquet"))).read(columns=columns)
 
+    def verify(self, base: Path) -> list[str]:
+        """Every problem with this release: files missing, extra, symlinked or differing from
+        ``SHA256SUMS``; descriptor paths that leave the folder; an archive that differs."""
+        problems: list[str] = []
+        listed = set(self.sums) | {"SHA256SUMS"}
+        on_disk: set[str] = set()
+        for dirpath, dirnames, filenames in os.walk(self.folder):
+            for name in dirnames + filenames:
+                path = Path(dirpath) / name
+                rel = path.relative_to(self.folder).as_posix()
+                if path.is_symlink():
+                    problems.append(f"{rel}: a symbolic link (release files are regular files)")
+                elif path.is_file():
+                    on_disk.add(rel)
+        problems += [f"{rel}: not listed in SHA256SUMS" for rel in sorted(on_disk - listed)]
+        problems += [f"{rel}: listed in SHA256SUMS but missing" for rel in sorted(listed - on_disk)]
+        for rel in sorted(set(self.sums) & on_disk):
+            try:
+                self.read_bytes(rel)
+            except CasdError as e:
+                problems.append(str(e))
+        try:
+            desc = self.descriptor()
+        except (CasdError, ValueError) as e:
+            return problems + [f"datapackage.json: {e}"]
+        for r in desc.get("resources", []):
+            for where in (r.get("path"), (r.get("casd:parquet") or {}).get("path")):
+                if not isinstance(where, str) or where.startswith("/") or ".." in where.split("/") or "://" in where or where not in self.sums:
+                    problems.append(f"datapackage.json: resource {r.get('name')!r} has path {where!r}, not a file of this release")
+        problems += self._verify_archive(base)
+        return problems
 
-def open_release(version: str | None = None, base: Path | None = None) -> Release:
-    """Resolve a version (``None``: the latest) and verify its ``SHA256SUMS`` against the index."""
+    def _verify_archive(self, base: Path) -> list[str]:
+        name = self.entry.get("archive")
+        if not name:
+            return []
+        path = Path(base) / str(name)
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            return [f"{name}: missing or unreadable ({e.strerror or e})"]
+        if sha256(data) != self.entry.get("archive_sha256"):
+            return [f"{name}: sha256 {sha256(data)}, the release index says {self.entry.get('archive_sha256')}"]
+        problems = []
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+            members = {m.name.split("/", 1)[1]: m for m in tar.getmembers() if m.isfile() and "/" in m.name}
+            if set(members) != set(self.sums) | {"SHA256SUMS"}:
+                problems.append(f"{name}: holds other files than the release folder")
+            for rel, member in sorted(members.items()):
+                f = tar.extractfile(member)
+                if f is not None and rel in self.sums and sha256(f.read()) != self.sums[rel]:
+                    problems.append(f"{name}: {rel} differs from the release folder")
+        return problems
+
+
+def stray_entries(base: Path) -> list[str]:
+    """Entries of a releases folder that are neither an indexed release, its archive, the index,
+    nor ``.keep``: leftovers of interrupted writes, unindexed folders, symlinks."""
+    base = Path(base)
+    if not base.is_dir():
+        return []
+    entries = read_index(base)
+    allowed = {INDEX_NAME, ".keep"} | {e["version"] for e in entries} | {str(e.get("archive")) for e in entries}
+    out = []
+    for path in sorted(base.iterdir()):
+        if path.name not in allowed:
+            out.append(f"{path.name}: not part of any published release (a leftover of an interrupted write?)")
+        elif path.is_symlink():
+            out.append(f"{path.name}: a symbolic link")
+    return out
+
+
+def open_release(version: str | None = None, base: Path | None = None, expect_sums: str | None = None) -> Release:
+    """Resolve a version (``None``: the latest) and verify its ``SHA256SUMS`` against the index,
+    and against ``expect_sums`` (a trust anchor held outside the repository) when given."""
     base = Path(base) if base is not None else releases_dir()
     entries = {e["version"]: e for e in read_index(base)}
     if not entries:
@@ -105,6 +178,11 @@ def open_release(version: str | None = None, base: Path | None = None) -> Releas
     if version not in entries:
         raise CasdError(f"no release {version!r}; published: {', '.join(sorted(entries, key=semver.key))}")
     entry = entries[version]
+    if expect_sums is not None and entry["sums_sha256"] != expect_sums:
+        raise IntegrityError(
+            f"release {version}: the release index says its SHA256SUMS is {entry['sums_sha256']}, you expected {expect_sums}: "
+            "this copy of the releases is not the one you pinned"
+        )
     folder = base / version
     try:
         raw = (folder / "SHA256SUMS").read_bytes()

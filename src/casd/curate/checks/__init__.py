@@ -4,12 +4,15 @@ A check is a function ``(ctx: Context) -> Iterable[Issue]`` registered with :fun
 the codes it may emit (each code is defined, with its meaning and fix, in
 :data:`casd.curate.issues.CODES`). One module per theme: :mod:`.references`, :mod:`.claims`,
 :mod:`.dates`, :mod:`.figures`, :mod:`.evidence`, :mod:`.ids`. A new rule is one decorated
-function in the module of its theme (or a new module imported below), with its test in
-``tests/test_rules.py``.
+function in the module of its theme, or in a new module here (every module of this package is
+imported, so nothing else needs editing); its code and message go in
+:data:`casd.curate.issues.CODES`.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -81,4 +84,10 @@ def run(ctx: Context) -> list[Issue]:
     return found
 
 
-from . import attribution, claims, dates, events, evidence, figures, ids, references  # noqa: E402,F401  (registers the rules)
+def _register_all() -> None:
+    """Import every module of this package, so that its rules register (a new module needs no other edit)."""
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
+
+
+_register_all()

@@ -265,3 +265,25 @@ def test_archive_members_are_the_release_files(released):
     with tarfile.open(archive) as tar:
         names = {m.name.split("/", 1)[1] for m in tar.getmembers()}
     assert names == {p.relative_to(released / "build/releases/0.1.0").as_posix() for p in (released / "build/releases/0.1.0").rglob("*") if p.is_file()}
+
+
+def test_a_full_disk_is_an_environment_error_and_the_previous_build_stays(built, monkeypatch):
+    import errno
+
+    import casd.fs
+
+    before = {p: p.read_bytes() for p in (built / "build/current").iterdir()}
+    edit = built / "dataset/events/csto-summit-2014-12-23.yaml"
+    edit.write_text(edit.read_text().replace("title: CSTO summit", "title: CSTO summit in Moscow"))
+
+    def full(path, data):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(casd.fs, "write_durable", full)
+    monkeypatch.setattr("casd.packaging.build.write_durable", full)
+    r = cli("build", "-C", str(built))
+    assert r.exit_code == 2 and "No space left on device" in r.stderr and "Traceback" not in r.stderr
+    assert {p: p.read_bytes() for p in (built / "build/current").iterdir()} == before
+    monkeypatch.undo()
+    ok(cli("build", "-C", str(built)))  # the next build cleans the leftover and succeeds
+    assert not list((built / "build").glob(".current.*"))

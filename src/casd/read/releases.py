@@ -166,6 +166,20 @@ def stray_entries(base: Path) -> list[str]:
     return out
 
 
+def open_current(folder: Path) -> Release:
+    """The working build (``build/current``) as a release-like object, its files checked against its
+    own ``SHA256SUMS`` (there is no index entry for it: it is checked, not anchored)."""
+    folder = Path(folder)
+    try:
+        raw = (folder / "SHA256SUMS").read_bytes()
+    except OSError as e:
+        raise CasdError(f"{folder}: no build here ({e.strerror or e}); run casd build") from e
+    sums = parse_sums(raw, f"{folder}/SHA256SUMS")
+    release = Release("working build", folder, {"sums_sha256": sha256(raw)}, sums)
+    version = release.descriptor().get("version")
+    return Release(str(version), folder, {"sums_sha256": sha256(raw)}, sums)
+
+
 def open_release(version: str | None = None, base: Path | None = None, expect_sums: str | None = None) -> Release:
     """Resolve a version (``None``: the latest) and verify its ``SHA256SUMS`` against the index,
     and against ``expect_sums`` (a trust anchor held outside the repository) when given."""

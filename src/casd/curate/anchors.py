@@ -16,9 +16,10 @@ from ..fs import MAX_SEED_BYTES, FileRefused, read_regular
 from ..model.records import Evidence, Record, Source
 from ..paths import SEEDS
 from ..read.integrity import sha256
-from .evidence import AnchorError, SeedText
+from .evidence import AnchorError, SeedText, normalise
 from .issues import Issue
 from .load import Dataset, Loc
+from .suggest import passage
 
 #: (table, record id, location of the evidence item in the record)
 AnchorKey = tuple[str, str, Loc]
@@ -80,6 +81,14 @@ def load_seeds(data: Dataset) -> tuple[dict[str, SeedText], list[Issue]]:
     return seeds, found
 
 
+def _elsewhere(seeds: Mapping[str, SeedText], source: str, quote: str) -> str:
+    """Where a quote not found in its seed might come from: the closest passage, or another seed."""
+    others = [sid for sid, seed in sorted(seeds.items()) if sid != source and seed.occurrences(normalise(quote))]
+    if others:
+        return f"; it is found verbatim in {', '.join(repr(o) for o in others)}: is `source` wrong?"
+    return passage(seeds[source], quote)
+
+
 def resolve(data: Dataset, seeds: Mapping[str, SeedText]) -> tuple[Anchors, list[Issue]]:
     """Anchor every evidence quote in its seed. Quotes of unknown sources are left to the reference check."""
     found: list[Issue] = []
@@ -93,6 +102,8 @@ def resolve(data: Dataset, seeds: Mapping[str, SeedText]) -> tuple[Anchors, list
                 a = seed.anchor(ev.quote, ev.prefix, ev.suffix, ev.occurrence)
             except AnchorError as e:
                 short = ev.quote if len(ev.quote) <= 80 else ev.quote[:77] + "..."
+                if e.code == "quote-not-found":
+                    e.params["hint"] = str(e.params.get("hint", "")) + _elsewhere(seeds, ev.source, ev.quote)
                 found.append(item.at(loc + ("quote",), e.code, source=ev.source, quote=short, **e.params))
                 continue
             spans[(item.table, item.id, loc)] = (a.start, a.end)

@@ -106,11 +106,16 @@ class SeedText:
             raise AnchorError("quote-not-found", hint=self.hint(quote))
         if occurrence is not None:
             if occurrence > len(hits):
-                raise AnchorError("quote-occurrence", occurrence=occurrence, count=len(hits))
+                raise AnchorError("quote-occurrence", occurrence=occurrence, count=len(hits), hint=self.where(hits))
             return self.whole(self.span(hits[occurrence - 1], len(needle)))
         if len(hits) > 1:
-            raise AnchorError("quote-ambiguous", count=len(hits))
+            raise AnchorError("quote-ambiguous", count=len(hits), hint=self.where(hits))
         return self.whole(self.span(hits[0], len(needle)))
+
+    def where(self, hits: list[int]) -> str:
+        """`` (on lines 3 and 7)``: where the occurrences of a quote stand in the seed."""
+        lines = [self.text.count("\n", 0, self._index[h]) + 1 for h in hits]
+        return " (on lines " + ", ".join(str(n) for n in lines[:-1]) + (" and " if len(lines) > 1 else "") + str(lines[-1]) + ")"
 
     def whole(self, a: Anchor) -> Anchor:
         """The anchor, if it does not cut a character (a base letter from its combining accents)."""

@@ -68,11 +68,11 @@ CODES: dict[str, Code] = {
     "yaml-not-mapping": _c("a record must be a mapping of fields, got {kind}", "The document's top level is not a mapping.", "Write the record as `field: value` lines.", group="files"),
     "yaml-non-string-key": _c("keys must be plain strings", "A mapping key is itself a list or mapping.", "Use a plain field name as the key.", group="files"),
     # one record
-    "unknown-table": _c("{table!r} is not a table (expected one of: {expected})", "Record files live in dataset/<table>/<id>.yaml.", "Move the folder's files into one of the tables' folders."),
+    "unknown-table": _c("{table!r} is not a table{hint} (tables: {expected})", "Record files live in dataset/<table>/<id>.yaml.", "Move the folder's files into one of the tables' folders."),
     "bad-file-name": _c("file name {name!r} is not a valid id (lowercase slug, .yaml)", "Record file names are ids plus .yaml.", "Rename the file to `<id>.yaml` with a lowercase slug id."),
     "id-mismatch": _c("id {id!r} differs from the file name {stem!r}", "A record's id must equal its file name.", "Rename the file or change the id so that they agree."),
     "missing-field": _c("missing required field {field!r}", "A required field is absent.", "Add the field (see the codebook for its meaning)."),
-    "unknown-field": _c("unknown field {field!r}", "Fields not in the model are refused (typos would be lost).", "Remove the field or correct its name."),
+    "unknown-field": _c("unknown field {field!r}{hint}", "Fields not in the model are refused (typos would be lost).", "Remove the field or correct its name."),
     "invalid-value": _c("{field}: {reason}", "A field's value does not fit its type, format or vocabulary.", "Give a value of the field's type; the codebook lists every vocabulary."),
     "evidence-field-unknown": _c("{name!r} is not a field of {table}", "An evidence item's `fields` names a field the record does not have.", "Name one of the record's fields, or drop the entry."),
     "claim-field-unknown": _c(
@@ -166,7 +166,7 @@ CODES: dict[str, Code] = {
         "Extend an evidence quote so that it contains the statement's quote.",
     ),
     # across records
-    "dangling-reference": _c("{field}: no {table} record {id!r}", "A reference names a record that does not exist.", "Correct the id, or add the record it names."),
+    "dangling-reference": _c("{field}: no {table} record {id!r}{hint}", "A reference names a record that does not exist.", "Correct the id, or add the record it names."),
     "tombstoned-id": _c("id {id!r} was retired: {reason}", "A retired id can never be used again.", "Choose another id."),
     "missing-tombstone": _c(
         "{table} record {id!r} was published in {version} and is gone: add it to dataset/tombstones.yaml",
@@ -201,13 +201,16 @@ CODES: dict[str, Code] = {
         group="evidence",
     ),
     "quote-ambiguous": _c(
-        "quote occurs {count} times in {source!r}; add prefix, suffix or occurrence",
+        "quote occurs {count} times in {source!r}{hint}; add prefix, suffix or occurrence",
         "A quote that occurs more than once needs a disambiguator.",
         "Add `occurrence: N` (1 = first) or a `prefix`/`suffix`.",
         group="evidence",
     ),
     "quote-occurrence": _c(
-        "occurrence {occurrence} requested but the quote occurs {count} times in {source!r}", "The occurrence number is out of range.", "Use an occurrence between 1 and the count.", group="evidence"
+        "occurrence {occurrence} requested but the quote occurs {count} times in {source!r}{hint}",
+        "The occurrence number is out of range.",
+        "Use an occurrence between 1 and the count.",
+        group="evidence",
     ),
     # coverage lists
     "coverage-file-name": _c("coverage files are named <source id>.yaml", "dataset/coverage/ holds one reviewed list per seed.", "Rename the file after a source id, or delete it.", group="coverage"),

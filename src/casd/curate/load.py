@@ -24,6 +24,7 @@ from ..model.types import SLUG
 from ..paths import COVERAGE, DATASET, PACKAGE_META, TOMBSTONES
 from . import yamlio
 from .issues import Issue, issue
+from .suggest import did_you_mean, model_at
 
 _SLUG = re.compile(SLUG)
 #: folders under dataset/ that hold no records
@@ -89,8 +90,10 @@ class Dataset:
         return sum(len(t) for t in self.tables.values())
 
 
-def pydantic_issues(item: RecordFile, err: ValidationError, prefix: Loc = ()) -> list[Issue]:
-    """Map Pydantic's errors to located issues (``prefix``: where the validated value sits in the file)."""
+def pydantic_issues(item: RecordFile, err: ValidationError, prefix: Loc = (), model: type[BaseModel] | None = None) -> list[Issue]:
+    """Map Pydantic's errors to located issues (``prefix``: where the validated value sits in the file),
+    each with a suggestion where one helps (the closest field or vocabulary value)."""
+    model = model or TABLES.get(item.table)
     found = []
     for e in err.errors(include_url=False):
         loc = prefix + tuple(e["loc"])
@@ -98,7 +101,13 @@ def pydantic_issues(item: RecordFile, err: ValidationError, prefix: Loc = ()) ->
         if e["type"] == "missing":
             found.append(item.at(loc[:-1], "missing-field", field=name))
         elif e["type"] == "extra_forbidden":
-            found.append(item.at_key(loc, "unknown-field", field=name))
+            here = model_at(model, tuple(e["loc"])[:-1]) if model else None
+            hint = did_you_mean(str(loc[-1]), here.model_fields) if here else ""
+            found.append(item.at_key(loc, "unknown-field", field=name, hint=hint))
+        elif e["type"] == "enum" and isinstance(e.get("input"), str):
+            allowed = [v.strip(" '") for v in str(e.get("ctx", {}).get("expected", "")).replace(" or ", ",").split(",") if v.strip(" '")]
+            hint = did_you_mean(e["input"], allowed) or f" (one of {len(allowed)} values: see `casd codebook`)"
+            found.append(item.at(loc, "invalid-value", field=name, reason=f"{e['input']!r} is not an allowed value{hint}"))
         else:
             found.append(item.at(loc, "invalid-value", field=name, reason=e["msg"]))
     return found
@@ -129,7 +138,7 @@ def read_side_file(project: Path, rel: Path, model: type[BaseModel]) -> tuple[Ba
     try:
         return model.model_validate(doc.data), [], here
     except ValidationError as err:
-        return None, pydantic_issues(here, err), here
+        return None, pydantic_issues(here, err, model=model), here
 
 
 def read_lists(project: Path, rel: Path, lists: dict[str, type[BaseModel]]) -> tuple[dict[str, list[Any]], list[Issue], RecordFile | None]:
@@ -157,7 +166,7 @@ def read_lists(project: Path, rel: Path, lists: dict[str, type[BaseModel]]) -> t
             try:
                 out[name].append(model.model_validate(raw))
             except ValidationError as err:
-                found += pydantic_issues(here, err, prefix=(name, i))
+                found += pydantic_issues(here, err, prefix=(name, i), model=model)
     return out, found, here
 
 
@@ -180,7 +189,7 @@ def record_files(project: Path) -> tuple[list[tuple[str, str, Path]], list[Issue
         if folder.name in RESERVED:
             continue
         if folder.name not in TABLES:
-            found.append(issue("unknown-table", shown, table=folder.name, expected=", ".join(TABLES)))
+            found.append(issue("unknown-table", shown, table=folder.name, expected=", ".join(TABLES), hint=did_you_mean(folder.name, TABLES)))
             continue
         for path in sorted(folder.iterdir()):
             if path.name.startswith("."):

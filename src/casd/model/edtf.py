@@ -70,7 +70,9 @@ def _check_parts(text: str, year: str, month: str | None, day: str | None) -> No
 def _single(text: str) -> EDTF:
     m = _DATE.fullmatch(text)
     if not m:
-        raise EDTFError(f"{text!r} is not an EDTF date (YYYY, YYYY-MM, YYYY-MM-DD, optional ? ~ %)")
+        meant = edtf_form(text)
+        hint = f"; did you mean {meant}?" if meant else ""
+        raise EDTFError(f"{text!r} is not an EDTF date (YYYY, YYYY-MM, YYYY-MM-DD, optional ? ~ %){hint}")
     year, month, day, qual = m["year"], m["month"], m["day"], m["qual"] or ""
     _check_parts(text, year, month, day)
     flags = (qual in ("?", "%"), qual in ("~", "%"))
@@ -96,7 +98,7 @@ def parse(text: str) -> EDTF:
     """Parse an EDTF string of the supported subset."""
     if not isinstance(text, str) or text != text.strip() or not text:
         raise EDTFError(f"{text!r} is not an EDTF string")
-    if "/" not in text:
+    if "/" not in text or edtf_form(text) is not None and re.fullmatch(r"[\d./]+", text) and text.count("/") == 2:
         return _single(text)
     left, _, right = text.partition("/")
     if "/" in right:
@@ -119,6 +121,38 @@ def parse(text: str) -> EDTF:
     uncertain = any(e.uncertain for e in ends if e)
     approximate = any(e.approximate for e in ends if e)
     return EDTF(text, start, end, P.interval, uncertain, approximate)
+
+
+_MONTHS = {m: i for i, m in enumerate(["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"], start=1)}
+
+
+def edtf_form(text: str) -> str | None:
+    """The EDTF form a curator probably meant (``16/07/2015`` -> ``2015-07-16``), if any."""
+    t = text.strip()
+    m = re.fullmatch(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})", t)
+    if m:
+        a, b, y = int(m[1]), int(m[2]), m[3]
+        if a > 12 >= b:
+            return f"{y}-{b:02d}-{a:02d}"
+        if b > 12 >= a:
+            return f"{y}-{a:02d}-{b:02d}"
+        if a <= 12 and b <= 12:
+            return f"{y}-{b:02d}-{a:02d} (day/month) or {y}-{a:02d}-{b:02d} (month/day)"
+    m = re.fullmatch(r"(\d{4})[/.](\d{1,2})[/.](\d{1,2})", t)
+    if m:
+        return f"{m[1]}-{int(m[2]):02d}-{int(m[3]):02d}"
+    m = re.fullmatch(r"(\d{4})-(\d)(?:-(\d{1,2}))?", t)
+    if m:
+        return f"{m[1]}-{int(m[2]):02d}" + (f"-{int(m[3]):02d}" if m[3] else "")
+    m = re.fullmatch(r"(?:(\d{1,2})\s+)?([A-Za-z]+)\.?(?:\s+(\d{1,2}))?,?\s+(\d{4})", t)
+    if m and m[2].lower()[:3] in {k[:3] for k in _MONTHS}:
+        month = next(v for k, v in _MONTHS.items() if k.startswith(m[2].lower()[:3]))
+        day = m[1] or m[3]
+        return f"{m[4]}-{month:02d}" + (f"-{int(day):02d}" if day else "")
+    if re.fullmatch(r"\d{4}\s*[-–]\s*\d{4}", t):
+        first, last = re.split(r"\s*[-–]\s*", t)
+        return f"{first}/{last}"
+    return None
 
 
 def check(text: str) -> str:

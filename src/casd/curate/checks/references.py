@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..issues import Issue
+from ..suggest import did_you_mean
 from . import Context, rule, walk
 
 
@@ -18,14 +19,14 @@ def references_exist(ctx: Context) -> Iterator[Issue]:
                 continue
             for loc, value in walk(item.record, ref.path):
                 if value not in data.tables[ref.target]:
-                    yield item.at(loc, "dangling-reference", table=ref.target, id=value)
+                    yield item.at(loc, "dangling-reference", table=ref.target, id=value, hint=did_you_mean(value, data.tables[ref.target]))
     for poly in ctx.layout.poly_references:
         for item in data.tables[poly.table].values():
             if item.record is None:
                 continue
             target, value = str(getattr(item.record, poly.table_field)), getattr(item.record, poly.field)
             if value is not None and value not in data.tables[target]:
-                yield item.at((poly.field,), "dangling-reference", table=target, id=value)
+                yield item.at((poly.field,), "dangling-reference", table=target, id=value, hint=did_you_mean(value, data.tables[target]))
 
 
 @rule("self-reference")

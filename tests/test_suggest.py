@@ -1,0 +1,46 @@
+"""Errors that suggest the fix: the closest field, value, id, table, passage or date form."""
+
+from __future__ import annotations
+
+from conftest import cli
+
+
+def out(project):
+    return cli("validate", "-C", str(project)).stdout
+
+
+def test_a_misspelt_field_value_id_or_table_gets_the_closest_few(project):
+    ev = project / "dataset/events/csto-summit-2014-12-23.yaml"
+    ev.write_text(ev.read_text().replace("kind: summit", "kind: sumit").replace("role: host", "role: host\n    rol: x").replace("title:", "titel:"))
+    st = project / "dataset/statements/putin-csto-preventive-measures.yaml"
+    st.write_text(st.read_text().replace("speaker_id: vladimir-putin", "speaker_id: vladimir-puttin"))
+    (project / "dataset/event").mkdir()
+    text = out(project)
+    assert "invalid-value: kind: 'sumit' is not an allowed value (did you mean 'summit'" in text
+    assert "unknown-field: unknown field 'titel' (did you mean 'title'?)" in text
+    assert "unknown-field: unknown field 'participants.0.rol' (did you mean 'role'?)" in text
+    assert "dangling-reference: speaker_id: no actors record 'vladimir-puttin' (did you mean 'vladimir-putin'?)" in text
+    assert "dataset/event:1:1: unknown-table: 'event' is not a table (did you mean 'events'?)" in text
+
+
+def test_a_quote_not_in_its_seed_shows_the_closest_passage_or_the_seed_that_holds_it(project):
+    fig = project / "dataset/figures/bishkek-raid-killed-4.yaml"
+    fig.write_text(fig.read_text().replace("    quote: Four militants were reported killed in Bishkek", "    quote: Four militants were reportedly killed in Bishkek"))
+    ev = project / "dataset/events/csto-summit-2014-12-23.yaml"
+    ev.write_text(ev.read_text().replace("  - source: rferl-putin-preventive-measures\n    quote: Speaking", "  - source: kyrgyz-officials-foil-attacks\n    quote: Speaking"))
+    text = out(project)
+    assert "quote-not-found" in text and "closest passage: 'Four militants were reported killed in Bishkek a'" in text
+    assert "first difference at character 29: the seed has ' ', the quote 'l'" in text
+    assert "it is found verbatim in 'rferl-putin-preventive-measures': is `source` wrong?" in text
+
+
+def test_an_ambiguous_quote_says_where_its_occurrences_are(project):
+    ev = project / "dataset/events/csto-summit-2014-12-23.yaml"
+    ev.write_text(ev.read_text() + "  - source: rferl-putin-preventive-measures\n    quote: CSTO\n")
+    assert "quote-ambiguous: quote occurs" in out(project) and "(on lines " in out(project)
+
+
+def test_a_date_in_another_form_gets_its_edtf_form(project):
+    ev = project / "dataset/events/bishkek-raid-2015-07-16.yaml"
+    ev.write_text(ev.read_text().replace("date: 2015-07-16", "date: 16/07/2015"))
+    assert "is not an EDTF date (YYYY, YYYY-MM, YYYY-MM-DD, optional ? ~ %); did you mean 2015-07-16?" in out(project)

@@ -18,10 +18,11 @@ class Format(StrEnum):
     text = "text"
     json = "json"
     github = "github"
+    junit = "junit"
 
 
 ProjectOpt = Annotated[Path, typer.Option("--project", "-C", help="Start the search for the project here (default: the current folder; casd walks up to the folder holding dataset/package.yaml).")]
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Problems as text (path:line:col: code: message), json, or github annotations.")]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Problems as text (path:line:col: code: message), json, github annotations or junit XML.")]
 
 
 def root(project: Path) -> Path:
@@ -29,8 +30,8 @@ def root(project: Path) -> Path:
     return find_project(project)
 
 
-def echo_issues(issues: Iterable[Issue], fmt: Format) -> None:
-    out = render(issues, fmt.value)
+def echo_issues(issues: Iterable[Issue], fmt: Format, files: Iterable[str] = ()) -> None:
+    out = render(issues, fmt.value, files)
     if out:
         typer.echo(out)
 

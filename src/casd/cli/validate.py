@@ -29,7 +29,7 @@ def validate(
     base = root(project)
     result = run(base)
     shown, outside = select(result.issues, [str(p) for p in paths], base) if paths else (result.issues, 0)
-    echo_issues(shown, fmt)
+    echo_issues(shown, fmt, [item.path for item in result.dataset.all()])
     failed = bool(result.errors)
     if fmt is Format.text:
         n = len(result.dataset)

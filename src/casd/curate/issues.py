@@ -10,6 +10,7 @@ here prints. ``docs/errors.md`` is generated from :data:`CODES` (``casd schema``
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Literal
@@ -264,11 +265,34 @@ def errors(issues: Iterable[Issue]) -> list[Issue]:
     return [i for i in issues if i.severity == "error"]
 
 
-FORMATS = ("text", "json", "github")
+FORMATS = ("text", "json", "github", "junit")
 
 
-def render(issues: Iterable[Issue], fmt: str = "text") -> str:
-    """Render issues as ``text`` (one ``path:line:col: code: message`` a line), ``json`` or ``github``."""
+def junit(items: list[Issue], files: Iterable[str] = ()) -> str:
+    """A JUnit XML report: one test case per file checked, failing with its errors (warnings as output)."""
+    by_file: dict[str, list[Issue]] = {f: [] for f in files}
+    for i in items:
+        by_file.setdefault(i.path, []).append(i)
+    if not by_file:
+        by_file["dataset"] = []
+    suite = ET.Element("testsuite", name="casd validate", tests=str(len(by_file)), failures=str(sum(1 for v in by_file.values() if errors(v))))
+    for path, found in sorted(by_file.items()):
+        case = ET.SubElement(suite, "testcase", classname="casd", name=path)
+        for i in errors(found):
+            failure = ET.SubElement(case, "failure", type=i.code, message=i.message)
+            failure.text = i.text()
+        warned = [i.text() for i in found if i.severity == "warning"]
+        if warned:
+            ET.SubElement(case, "system-out").text = "\n".join(warned)
+    root = ET.Element("testsuites")
+    root.append(suite)
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True)
+
+
+def render(issues: Iterable[Issue], fmt: str = "text", files: Iterable[str] = ()) -> str:
+    """Render issues as ``text`` (one ``path:line:col: code: message`` a line), ``json``, ``github``
+    (workflow commands) or ``junit`` (XML for CI systems; ``files``: every file checked)."""
     items = sorted(issues)
     if fmt == "json":
         return json.dumps([asdict(i) for i in items], indent=2, ensure_ascii=False)
@@ -276,6 +300,8 @@ def render(issues: Iterable[Issue], fmt: str = "text") -> str:
         return "\n".join(i.github() for i in items)
     if fmt == "text":
         return "\n".join(i.text() for i in items)
+    if fmt == "junit":
+        return junit(items, files)
     raise ValueError(f"unknown format {fmt!r}")
 
 

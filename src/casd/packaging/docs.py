@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 from ..curate.anchors import evidence_of
+from ..curate.checks import RULES
 from ..curate.validate import Validated
 from ..model import edtf
 from ..model.meta import PackageMeta
@@ -60,6 +61,22 @@ def codebook() -> str:
             vocab = f" Values: {c.vocabulary.__name__} (below)." if c.vocabulary else ""
             out.append(f"| `{c.name}` | {c.type} | {'yes' if c.required else ''} | {_cell(c.description)}{vocab} |")
         out.append("")
+    out += [
+        "## Checks beyond the schemas",
+        "",
+        "The JSON Schemas (`schema/records/`) let an editor check each record on its own: fields, types,",
+        "patterns, vocabularies, no null. Only `casd validate` makes these checks, across fields, records",
+        "and the seed texts (every code is in `docs/errors.md`):",
+        "",
+        "| rule | codes | what it checks |",
+        "|---|---|---|",
+    ]
+    out += [f"| `{r.name}` | {', '.join(f'`{c}`' for c in r.codes)} | {_cell(r.doc)} |" for r in sorted(RULES, key=lambda r: r.name)]
+    out += [
+        "| evidence anchoring | `quote-not-found`, `quote-ambiguous`, `quote-occurrence`, `quote-splits-character` | Every evidence quote stands verbatim in its seed, once (or at its `occurrence`). |",
+        "| seeds | `source-file-missing`, `source-unreadable`, `source-hash-mismatch` | Every source's seed file is there, a regular UTF-8 file, with its recorded sha256. |",
+        "",
+    ]
     out += ["## Vocabularies", ""]
     for name, vocabulary in VOCABULARIES.items():
         out += [f"### {name}", "", _cell((vocabulary.__doc__ or "").strip()), "", "| value | definition |", "|---|---|"]

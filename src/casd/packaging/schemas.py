@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import core_schema
 
 from ..curate.issues import Issue, catalogue, issue
 from ..model.meta import PackageMeta
@@ -32,8 +34,54 @@ README = Path("README.md")
 JOINS_START, JOINS_END = "<!-- joins:", "<!-- /joins -->"
 
 
+#: The EDTF subset casd accepts, as a JSON Schema pattern (never stricter than casd: an editor may
+#: accept a few impossible dates, such as February 30, that ``casd validate`` refuses).
+_EDTF_SINGLE = r"(?:[0-9]{4}|[0-9]{3}X|[0-9]{2}XX|XXXX)(?:-(?:[0-9]{2}|XX)(?:-(?:[0-9]{2}|XX))?)?[?~%]?"
+EDTF_PATTERN = rf"^(?:{_EDTF_SINGLE}|(?:{_EDTF_SINGLE}|\.\.)?/(?:{_EDTF_SINGLE}|\.\.)?)$"
+
+
+class EditorSchema(GenerateJsonSchema):
+    """JSON Schema as a YAML 1.2 editor should see a record file: what casd refuses, refused.
+
+    * no ``null``: an absent value is an omitted key (casd's reader refuses null, ``~`` and empty values);
+    * vocabularies as ``oneOf`` of constants, each with its definition (shown on hover);
+    * EDTF dates with a pattern; numbers as numbers (``casd fmt`` writes them unquoted).
+    """
+
+    def nullable_schema(self, schema: core_schema.NullableSchema) -> JsonSchemaValue:
+        return self.generate_inner(schema["schema"])
+
+    def default_schema(self, schema: core_schema.WithDefaultSchema) -> JsonSchemaValue:
+        out = super().default_schema(schema)
+        if out.get("default") is None or out.get("default") == []:
+            out.pop("default", None)
+        return out
+
+    def enum_schema(self, schema: core_schema.EnumSchema) -> JsonSchemaValue:
+        cls = schema["cls"]
+        members = list(cls)
+        out: JsonSchemaValue = {"title": cls.__name__, "type": "string"}
+        if cls.__doc__:
+            out["description"] = " ".join(cls.__doc__.split())
+        out["oneOf"] = [{"const": m.value, "description": getattr(m, "definition", "")} for m in members]
+        return out
+
+
+def _edtf_patterns(js: Any) -> Any:
+    """Give every ``format: edtf`` string its pattern (in place)."""
+    if isinstance(js, dict):
+        if js.get("format") == "edtf":
+            js["pattern"] = EDTF_PATTERN
+        for v in js.values():
+            _edtf_patterns(v)
+    elif isinstance(js, list):
+        for v in js:
+            _edtf_patterns(v)
+    return js
+
+
 def _json_schema(model: type[BaseModel], name: str) -> dict[str, Any]:
-    js = model.model_json_schema(mode="validation")
+    js = _edtf_patterns(model.model_json_schema(mode="validation", schema_generator=EditorSchema))
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": f"casd/{name}.json", **js}
 
 

@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from .read import load, package, versions
+    from .read import load, package, schema, versions
 
-__all__ = ["__version__", "load", "versions", "package"]
+__all__ = ["__version__", "load", "versions", "package", "schema"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("load", "versions", "package"):
+    if name in ("load", "versions", "package", "schema"):
         from . import read
 
         return getattr(read, name)

@@ -86,6 +86,9 @@ class Claim(Model):
     optional field has no value (e.g. no ``until``: still a member)."""
     rank: Rank = Rank.normal
     """``preferred`` fills the field; ``normal`` and ``deprecated`` are kept with their evidence."""
+    attributed_by_id: ActorId | None = None
+    """Who, according to the source, makes this claim (table actors), where it is someone's
+    attribution rather than the source's own statement."""
     note: Text | None = None
     """Why this claim is ranked as it is."""
     evidence: Annotated[list[Evidence], Field(min_length=1), Shared("evidence")]

@@ -289,10 +289,15 @@ def _evidence_table(refs: list[Reference]) -> Table:
     return Table("evidence", (Evidence.__doc__ or "").strip(), cols, ["record_table", "record_id", "ordinal"], "evidence", list_field="evidence")
 
 
+#: How the key columns of a shared table read (claims keep the wording they were published with).
+_SHARED_WORDING = {"claims": ("the claim is about", "Position among the record's claims, 1-based.")}
+
+
 def _shared_table(name: str, list_field: str, item: type[BaseModel], refs: list[Reference]) -> Table:
     """A table for a Shared list of every record kind (claims, inference uses), keyed by record and ordinal."""
     w = _Walker(name, [], [], [], [])
-    cols = _per_record_head(f"the {item.__name__.lower()} belongs to", f"Position in the record's {list_field}, 1-based.")
+    what, ordinal = _SHARED_WORDING.get(name, (f"the {item.__name__.lower()} belongs to", f"Position in the record's {list_field}, 1-based."))
+    cols = _per_record_head(what, ordinal)
     cols += w.columns(item, name)
     for tname in TABLES:
         refs += [Reference(tname, (list_field, "[]") + r.path, r.target, name, r.column, True) for r in w.refs]

@@ -73,7 +73,8 @@ def codebook() -> str:
     ]
     out += [f"| `{r.name}` | {', '.join(f'`{c}`' for c in r.codes)} | {_cell(r.doc)} |" for r in sorted(RULES, key=lambda r: r.name)]
     out += [
-        "| evidence anchoring | `quote-not-found`, `quote-ambiguous`, `quote-occurrence`, `quote-splits-character` | Every evidence quote stands verbatim in its seed, once (or at its `occurrence`). |",
+        "| evidence anchoring | `quote-not-found`, `quote-ambiguous`, `quote-occurrence`, `quote-splits-character` "
+        "| Every evidence quote stands verbatim in its seed, once (or at its `occurrence`). |",
         "| seeds | `source-file-missing`, `source-unreadable`, `source-hash-mismatch` | Every source's seed file is there, a regular UTF-8 file, with its recorded sha256. |",
         "",
     ]
@@ -85,8 +86,8 @@ def codebook() -> str:
     return "\n".join(out)
 
 
-def citation(meta: PackageMeta, version: str) -> str:
-    """``CITATION.cff`` for a version."""
+def citation(meta: PackageMeta, version: str, released: str | None = None) -> str:
+    """``CITATION.cff`` for a version (``released``: its date, from the release index)."""
     authors = "".join(f'  - name: "{c.title}"\n' for c in meta.contributors)
     return (
         "cff-version: 1.2.0\n"
@@ -95,7 +96,8 @@ def citation(meta: PackageMeta, version: str) -> str:
         "type: dataset\n"
         f"authors:\n{authors}"
         f'version: "{version}"\n'
-        f"license: {meta.licenses[0].name}\n"
+        + (f'date-released: "{released}"\n' if released else "")
+        + f"license: {meta.licenses[0].name}\n"
     )
 
 

@@ -20,6 +20,7 @@ import io
 import os
 import tarfile
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ..curate.validate import Validated, validate
@@ -45,6 +46,9 @@ class Plan:
     files: dict[str, bytes]
     notes: str | None = None
     """The curators' account of what changed and why (``--notes``), in the CHANGELOG and the release."""
+    date: str | None = None
+    """The release date (UTC), read from the clock once when a version is first planned, then kept
+    in its index entry: every date inside a release comes from there."""
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,7 @@ def _archive(folder_files: dict[str, bytes], version: str) -> bytes:
     return out.getvalue()
 
 
-def stamp(project: Path, w: Working, version: str, d: diffs.Diff, notes: str | None = None) -> dict[str, bytes]:
+def stamp(project: Path, w: Working, version: str, d: diffs.Diff, notes: str | None = None, date: str | None = None) -> dict[str, bytes]:
     """Every file of the release folder for a version (no I/O but reading the seeds)."""
     meta = meta_of(w.validated)
     files = dict(w.tables)
@@ -97,7 +101,7 @@ def stamp(project: Path, w: Working, version: str, d: diffs.Diff, notes: str | N
     files["DATASHEET.md"] = datasheet(w.validated, version, w.counts).encode("utf-8")
     files["CODEBOOK.md"] = codebook().encode("utf-8")
     files["README.md"] = release_readme(meta, version, w.counts).encode("utf-8")
-    files["CITATION.cff"] = citation(meta, version).encode("utf-8")
+    files["CITATION.cff"] = citation(meta, version, date).encode("utf-8")
     files["changes.csv"] = diffs.as_csv(d)
     files["CHANGES.md"] = diffs.as_markdown(d, version, notes).encode("utf-8")
     if notes:
@@ -136,7 +140,9 @@ def plan(project: Path, spec: str = "auto", notes: str | None = None) -> Plan:
             raise CasdError(f"{version} is a {given} release, but the changes since {previous} call for a {d.bump} one: {why}")
     if notes is not None:
         notes = notes.strip() + "\n"
-    return Plan(version, previous, d, stamp(project, w, version, d, notes), notes)
+    known = {e["version"]: e for e in published}
+    date = known[version].get("date") if version in known else datetime.now(UTC).date().isoformat()
+    return Plan(version, previous, d, stamp(project, w, version, d, notes, date), notes, date)
 
 
 def publish(project: Path, p: Plan) -> bool:
@@ -168,6 +174,7 @@ def publish(project: Path, p: Plan) -> bool:
         archive = _archive(p.files, p.version)
         archive_name = f"casd-{p.version}.tar.gz"
         write_atomic(releases / archive_name, archive)
+        write_atomic(releases / f"{archive_name}.sha256", f"{sha256(archive)}  {archive_name}\n".encode("ascii"))
         os.rename(tmp, folder)
         fsync_folder(releases)
         entry = {
@@ -177,6 +184,8 @@ def publish(project: Path, p: Plan) -> bool:
             "archive_sha256": sha256(archive),
             "previous": p.previous,
         }
+        if p.date:
+            entry["date"] = p.date
         write_atomic(project / INDEX, dump_json({"releases": published + [entry]}))  # the commit point
     return True
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     import pandas
     import polars
 
-__all__ = ["load", "versions", "package", "open_release", "releases_dir", "Release"]
+__all__ = ["load", "versions", "package", "schema", "open_release", "releases_dir", "Release"]
 
 
 def versions() -> list[str]:
@@ -36,6 +36,18 @@ def versions() -> list[str]:
 def package(version: str | None = None, sums_sha256: str | None = None) -> dict[str, Any]:
     """The release's Data Package descriptor (``datapackage.json``), verified."""
     return open_release(version, expect_sums=sums_sha256).descriptor()
+
+
+def schema(table: str, version: str | None = None) -> dict[str, Any]:
+    """The Frictionless table schema of one table of a release (fields with their types, meanings,
+    constraints; primary and foreign keys), from its verified ``datapackage.json``. Use it to read
+    the CSV twins with the declared types (see the README's recipes)."""
+    release = open_release(version)
+    for resource in release.descriptor()["resources"]:
+        if resource["name"] == table:
+            result: dict[str, Any] = resource["schema"]
+            return result
+    raise CasdError(f"no table {table!r} in release {release.version}; tables: {', '.join(release.table_names())}")
 
 
 @overload

@@ -156,7 +156,7 @@ def stray_entries(base: Path) -> list[str]:
     if not base.is_dir():
         return []
     entries = read_index(base)
-    allowed = {INDEX_NAME, ".keep"} | {e["version"] for e in entries} | {str(e.get("archive")) for e in entries}
+    allowed = {INDEX_NAME, ".keep"} | {e["version"] for e in entries} | {str(e.get("archive")) for e in entries} | {f"{e.get('archive')}.sha256" for e in entries}
     out = []
     for path in sorted(base.iterdir()):
         if path.name not in allowed:
@@ -187,6 +187,8 @@ def open_release(version: str | None = None, base: Path | None = None, expect_su
     entries = {e["version"]: e for e in read_index(base)}
     if not entries:
         raise CasdError(f"no published release in {base}")
+    if version is not None and version.startswith("v") and version[1:] in entries:
+        version = version[1:]  # a git tag names the same release
     if version is None:
         version = max(entries, key=semver.key)
     if version not in entries:

@@ -64,3 +64,13 @@ def test_docs_name_paths_that_exist():
         concrete = path.split("<", 1)[0]  # a pattern: its fixed folder must exist
         assert (ROOT / concrete).exists(), path
     assert "dataset/coverage/<source id>.yaml" in ok(cli("coverage", "--help")).stdout.replace("\n", " ").replace("│", " ").replace("  ", " ")
+
+
+@pytest.mark.slow
+def test_the_conflicts_output_shown_is_what_the_query_prints():
+    section = README.split("### Where the sources disagree", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, flags=re.S)[1]
+    shown = section.split("<!-- output:", 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == shown

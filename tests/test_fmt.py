@@ -22,7 +22,8 @@ def test_every_real_record_keeps_its_values_and_formats_idempotently():
 
 
 # text of every kind a curator might type: YAML-special words, numbers, dates, quotes, colons, hashes
-TRICKY = st.sampled_from(["NO", "yes", "~", "null", "1.10", "0755", "2015", "2015-07-16", "1e3", ".inf", "@x", "-x", "a: b", "a #b", "'q'", '"q"', "x:", "[a]", "{a}", "%x", "*a", "&a", "!t", "|", ">"])
+WORDS = ["NO", "yes", "~", "null", "1.10", "0755", "2015", "2015-07-16", "1e3", ".inf", "@x", "-x", "a: b", "a #b", "'q'", '"q"', "x:"]
+TRICKY = st.sampled_from(WORDS + ["[a]", "{a}", "%x", "*a", "&a", "!t", "|", ">"])
 TEXT = st.one_of(TRICKY, st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\ufeff"), min_size=1, max_size=140))
 
 

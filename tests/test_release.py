@@ -153,7 +153,7 @@ def test_a_lost_index_stops_every_writer_instead_of_forking_the_history(released
     (released / "build/releases/index.json").unlink()
     for args in (["release"], ["build"]):
         r = cli(*args, "-C", str(released))
-        assert r.exit_code == 1 and "index.json is missing but releases are on disk (0.1.0, casd-0.1.0.tar.gz)" in r.stderr
+        assert r.exit_code == 1 and "index.json is missing but releases are on disk (0.1.0, casd-0.1.0.tar.gz, casd-0.1.0.tar.gz.sha256)" in r.stderr
     assert (released / "build/releases/0.1.0").is_dir()
 
 
@@ -228,3 +228,27 @@ def test_a_changed_inference_flags_every_record_resting_on_it(released):
     inf.write_text(inf.read_text().replace("The summit is in 2014.", "The summit is in 2015."))
     out = ok(cli("diff", "0.2.0", "-C", str(released))).stdout
     assert "! inference summit-year changed: 1 record(s) rest on it, review them: events/csto-summit-2014-12-23" in out
+
+
+def test_a_release_renders_byte_for_byte_the_same_twice(released):
+    from casd.publish.release import plan
+
+    edit(released / "dataset/events/csto-summit-2014-12-23.yaml", "title: CSTO summit", "title: CSTO summit in Moscow")
+    first, second = plan(released, "patch"), plan(released, "patch")
+    assert first.files == second.files and "croissant.json" in first.files and "annotations.jsonld" in first.files
+
+
+def test_same_data_packaged_differently_is_a_patch_release(released, monkeypatch):
+    """A release whose tables are unchanged but whose set of files grew: allowed, as a patch, and said so."""
+    import casd.publish.release as rel
+
+    folder = released / "build/releases/0.1.0"
+    assert (folder / "croissant.json").is_file() and (folder / "annotations.jsonld").is_file()
+    def more(source, out):
+        (out / "more.json").write_text('{"more": true}\n')
+        return ["more.json"]
+
+    monkeypatch.setitem(rel.IN_RELEASE, "more.json", more)
+    r = cli("release", "--dry-run", "-C", str(released))
+    assert r.exit_code == 0 and "files added (same data, packaged differently): more.json" in r.stdout and "Proposed bump: patch" in r.stdout
+    assert cli("release", "minor", "-C", str(released)).exit_code == 0  # a larger bump is allowed too

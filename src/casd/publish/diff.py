@@ -65,6 +65,10 @@ class Diff:
     tables: list[TableDiff]
     dependents: dict[str, list[str]] = field(default_factory=dict)
     """Changed or removed inferences -> the records (``table/id``) that rest on them."""
+    previous_files: list[str] = field(default_factory=list)
+    """The files of the previous release (set by the release planner)."""
+    files_added: list[str] = field(default_factory=list)
+    """Files this release has that the previous one had not (derived formats, documents)."""
 
     @property
     def first_release(self) -> bool:
@@ -72,7 +76,7 @@ class Diff:
 
     @property
     def bump(self) -> str:
-        level = max((LEVELS[c.level] for c in self.reasons), default=0)
+        level = max((LEVELS[c.level] for c in self.reasons), default=1 if self.files_added else 0)
         return next(k for k, v in LEVELS.items() if v == level)
 
     @property
@@ -282,6 +286,9 @@ def as_text(d: Diff) -> str:
             lines += [f"        {f}: {_show(a)} -> {_show(b)}" for f, a, b in changes]
     if all(t.empty for t in d.tables):
         lines.append("  no record changes")
+    if d.files_added:
+        same = " (same data, packaged differently)" if d.empty else ""
+        lines.append(f"  files added{same}: {', '.join(d.files_added)}")
     for inference, records in d.dependents.items():
         lines.append(f"  ! inference {inference} changed: {len(records)} record(s) rest on it, review them: {', '.join(records)}")
     lines += ["", f"Proposed bump: {d.bump}"]
@@ -303,6 +310,9 @@ def as_markdown(d: Diff, version: str, notes: str | None = None) -> str:
         demoted = ("\n" + notes.strip()).replace("\n# ", "\n### ").replace("\n## ", "\n### ")  # under the version heading
         out += [demoted.strip(), ""]
     out += [f"Compared with {d.old}; bump: **{d.bump}**.", ""]
+    if d.files_added:
+        same = " Same data, packaged differently." if d.empty else ""
+        out += [f"Files added:{same} " + ", ".join(f"`{f}`" for f in d.files_added), ""]
     if d.schema:
         out += ["### Schema", ""] + [f"- [{c.level}] {c.text}" for c in d.schema] + [""]
     out += ["### Records", "", "| table | added | removed | changed |", "|---|---:|---:|---:|"]

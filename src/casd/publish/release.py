@@ -19,14 +19,18 @@ import gzip
 import io
 import os
 import tarfile
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from ..curate.validate import Validated, validate
 from ..errors import CasdError, IntegrityError
+from ..export.annotations import export as export_annotations
+from ..export.croissant import export as export_croissant
+from ..export.common import Source
 from ..fs import ProjectLock, fsync_folder, write_atomic, write_durable
-from ..model.records import Source
+from ..model.records import Source as Source_
 from ..model.relational import tables
 from ..packaging.build import meta_of, render_tables, sources_of
 from ..packaging.descriptor import descriptor, dump_json
@@ -34,7 +38,7 @@ from ..packaging.docs import citation, codebook, datasheet, release_readme
 from ..paths import INDEX, LOCK, RELEASES
 from ..read import semver
 from ..read.integrity import parse_sums, sha256, sums
-from ..read.releases import open_release, read_index
+from ..read.releases import Release, open_release, read_index
 from . import diff as diffs
 
 
@@ -95,7 +99,7 @@ def stamp(project: Path, w: Working, version: str, d: diffs.Diff, notes: str | N
     """Every file of the release folder for a version (no I/O but reading the seeds)."""
     meta = meta_of(w.validated)
     files = dict(w.tables)
-    for s in w.validated.dataset.records(Source):
+    for s in w.validated.dataset.records(Source_):
         files[s.file] = (Path(project) / s.file).read_bytes()
     files["datapackage.json"] = dump_json(w.descriptor(version))
     files["DATASHEET.md"] = datasheet(w.validated, version, w.counts).encode("utf-8")
@@ -103,11 +107,45 @@ def stamp(project: Path, w: Working, version: str, d: diffs.Diff, notes: str | N
     files["README.md"] = release_readme(meta, version, w.counts).encode("utf-8")
     files["CITATION.cff"] = citation(meta, version, date).encode("utf-8")
     files["changes.csv"] = diffs.as_csv(d)
-    files["CHANGES.md"] = diffs.as_markdown(d, version, notes).encode("utf-8")
     if notes:
         files["NOTES.md"] = notes.encode("utf-8")
+    files.update(derived_formats(project, files, version, date))
+    d.files_added = sorted(set(files) - set(d.previous_files)) if d.previous_files else []
+    files["CHANGES.md"] = diffs.as_markdown(d, version, notes).encode("utf-8")
     files["SHA256SUMS"] = sums(files)
     return files
+
+
+#: Derived formats every release carries (byte-reproducible: the SQLite database is not, and is
+#: generated on demand with `casd export sqlite`).
+IN_RELEASE = {"croissant.json": export_croissant, "annotations.jsonld": export_annotations}
+
+
+def derived_formats(project: Path, files: dict[str, bytes], version: str, date: str | None) -> dict[str, bytes]:
+    """Croissant and W3C annotations of the release being made, rendered from its own files."""
+    out: dict[str, bytes] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "release"
+        for name, data in files.items():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_bytes(data)
+        listing = sums(files)
+        entry: dict[str, object] = {"version": version, "sums_sha256": sha256(listing)}
+        if date:
+            entry["date"] = date
+        source = Source(Release(version, folder, entry, parse_sums(listing)), Path(project), current=False)
+        for name, exporter in IN_RELEASE.items():
+            target = Path(tmp) / f"out-{name}"
+            target.mkdir()
+            exporter(source, target)
+            out[name] = (target / name).read_bytes()
+    return out
+
+
+def _planned_names(w: Working) -> list[str]:
+    """The names every release of this working dataset holds (tables, documents, derived formats)."""
+    fixed = ["datapackage.json", "DATASHEET.md", "CODEBOOK.md", "README.md", "CITATION.cff", "changes.csv", "CHANGES.md", "SHA256SUMS", *IN_RELEASE]
+    return sorted(set(w.tables) | {s.file for s in w.validated.dataset.records(Source_)} | set(fixed))
 
 
 def plan(project: Path, spec: str = "auto", notes: str | None = None) -> Plan:
@@ -122,7 +160,9 @@ def plan(project: Path, spec: str = "auto", notes: str | None = None) -> Plan:
     for entry in published:  # re-planning a published version: compare with what preceded it
         if entry["version"] == spec:
             previous = entry["previous"]
-    old = diffs.release_side(open_release(previous, base)) if previous else None
+    old_release = open_release(previous, base) if previous else None
+    old = diffs.release_side(old_release) if old_release else None
+    old_files = set(old_release.sums) | {"SHA256SUMS"} if old_release else set()
     d = diffs.compare(old, w.side("working dataset"))
     if spec == "auto":
         version = semver.bump(previous, d.bump if previous else "minor")
@@ -131,8 +171,10 @@ def plan(project: Path, spec: str = "auto", notes: str | None = None) -> Plan:
     else:
         version = spec
     d.new = version
+    d.previous_files = sorted(old_files) if previous else []
+    packaged_differently = bool(previous) and d.empty and bool(set(_planned_names(w)) - set(old_files))
     if previous and spec not in {e["version"] for e in published}:
-        if d.empty:
+        if d.empty and not packaged_differently:
             raise CasdError(f"nothing changed since {previous}: no release needed")
         given = semver.level(previous, version)
         if semver.LEVELS[given] < semver.LEVELS[d.bump]:

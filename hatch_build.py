@@ -5,6 +5,11 @@ Only the folders listed in ``build/releases/index.json`` go into the wheel (as
 leftovers of interrupted writes and unindexed folders never ship. Each shipped release is checked
 first (its SHA256SUMS against the index, every file against SHA256SUMS): a tampered or torn
 release fails the build instead of shipping.
+
+The wheel is the public package, so it follows the rights decision (docs/rights.md): it ships the
+**seedless profile**, every release without its seed texts (the third-party articles), marked by
+``casd/releases/profile.json``; the records, offsets and each seed's sha256 let anyone who holds
+an article verify every quote. The sdist, which carries the tests, keeps the seeds.
 """
 
 from __future__ import annotations
@@ -15,6 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+
+#: What the wheel's releases leave out, and why (read by casd.read.releases).
+PROFILE = {
+    "profile": "seedless",
+    "omitted": ["seeds/", "the archives casd-X.Y.Z.tar.gz (the same files again)"],
+    "why": "The seed texts are articles whose rights remain with their publishers (docs/rights.md). "
+    "Every release lists each seed's sha256 in SHA256SUMS and in the sources table: hold the article, check it, and every quote can be verified at its offsets.",
+}
 
 
 def _sha256(path: Path) -> str:
@@ -50,4 +63,15 @@ class CustomBuildHook(BuildHookInterface):  # type: ignore[type-arg]  # hatchlin
         if versions:
             build_data["force_include"][str(base / "index.json")] = f"{prefix}/index.json"
         for v in versions:
-            build_data["force_include"][str(base / v)] = f"{prefix}/{v}"
+            if self.target_name != "wheel":
+                build_data["force_include"][str(base / v)] = f"{prefix}/{v}"
+                continue
+            for path in sorted((base / v).rglob("*")):
+                rel = path.relative_to(base / v).as_posix()
+                if path.is_file() and not rel.startswith("seeds/"):
+                    build_data["force_include"][str(path)] = f"{prefix}/{v}/{rel}"
+        if self.target_name == "wheel" and versions:
+            marker = Path(self.directory) / "casd-profile.json"
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.write_text(json.dumps(PROFILE, indent=2) + "\n", encoding="utf-8")
+            build_data["force_include"][str(marker)] = f"{prefix}/profile.json"

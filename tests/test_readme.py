@@ -74,3 +74,11 @@ def test_the_conflicts_output_shown_is_what_the_query_prints():
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert r.stdout == shown
+
+
+def test_the_archive_check_in_the_readme_runs(tmp_path):
+    block = README.split("<!-- archive:", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0].strip()
+    block = block.replace("/tmp", str(tmp_path))
+    r = subprocess.run(["bash", "-c", block], cwd=ROOT / "build/releases", capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "casd-2.0.0.tar.gz: OK" in r.stdout

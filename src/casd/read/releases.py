@@ -67,12 +67,20 @@ class Release:
     folder: Path
     entry: dict[str, Any]
     sums: dict[str, str]
+    seedless: bool = False
+    """A copy in the seedless profile (the public wheel): the seed texts listed in SHA256SUMS are
+    left out on purpose (see docs/rights.md); everything else is verified as usual."""
 
     def read_bytes(self, name: str) -> bytes:
         """A file's bytes after checking them against ``SHA256SUMS``."""
         if name not in self.sums:
             raise CasdError(f"{name!r} is not a file of release {self.version}")
         path = self.folder / name
+        if self.seedless and name.startswith("seeds/") and not path.exists():
+            raise CasdError(
+                f"{name}: this copy of release {self.version} ships no seed texts (the seedless profile: their rights remain with "
+                "their publishers); get the article, check it against its sha256 in SHA256SUMS, and read it from there"
+            )
         try:
             data = path.read_bytes()
         except OSError as e:
@@ -109,7 +117,10 @@ class Release:
                 elif path.is_file():
                     on_disk.add(rel)
         problems += [f"{rel}: not listed in SHA256SUMS" for rel in sorted(on_disk - listed)]
-        problems += [f"{rel}: listed in SHA256SUMS but missing" for rel in sorted(listed - on_disk)]
+        missing = listed - on_disk
+        if self.seedless:
+            missing = {rel for rel in missing if not rel.startswith("seeds/")}
+        problems += [f"{rel}: listed in SHA256SUMS but missing" for rel in sorted(missing)]
         for rel in sorted(set(self.sums) & on_disk):
             try:
                 self.read_bytes(rel)
@@ -131,6 +142,8 @@ class Release:
         if not name:
             return []
         path = Path(base) / str(name)
+        if self.seedless and not path.exists():
+            return []  # the wheel's copies ship the folders, not the archives (the same files again)
         try:
             data = path.read_bytes()
         except OSError as e:
@@ -156,7 +169,7 @@ def stray_entries(base: Path) -> list[str]:
     if not base.is_dir():
         return []
     entries = read_index(base)
-    allowed = {INDEX_NAME, ".keep"} | {e["version"] for e in entries} | {str(e.get("archive")) for e in entries} | {f"{e.get('archive')}.sha256" for e in entries}
+    allowed = {INDEX_NAME, ".keep", "profile.json"} | {e["version"] for e in entries} | {str(e.get("archive")) for e in entries} | {f"{e.get('archive')}.sha256" for e in entries}
     out = []
     for path in sorted(base.iterdir()):
         if path.name not in allowed:
@@ -207,4 +220,15 @@ def open_release(version: str | None = None, base: Path | None = None, expect_su
     actual = sha256(raw)
     if actual != entry["sums_sha256"]:
         raise IntegrityError(f"{folder}/SHA256SUMS: sha256 {actual}, the release index says {entry['sums_sha256']}")
-    return Release(version, folder, entry, parse_sums(raw, f"{folder}/SHA256SUMS"))
+    return Release(version, folder, entry, parse_sums(raw, f"{folder}/SHA256SUMS"), seedless=profile(base) == "seedless")
+
+
+def profile(base: Path) -> str:
+    """``full`` (a release folder holds every file) or ``seedless`` (the public wheel's copies)."""
+    path = Path(base) / "profile.json"
+    if not path.exists():
+        return "full"
+    try:
+        return str(json.loads(path.read_bytes())["profile"])
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise IntegrityError(f"{path}: not a readable profile ({e})") from e

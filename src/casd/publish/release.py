@@ -27,8 +27,8 @@ from pathlib import Path
 from ..curate.validate import Validated, validate
 from ..errors import CasdError, IntegrityError
 from ..export.annotations import export as export_annotations
-from ..export.croissant import export as export_croissant
 from ..export.common import Source
+from ..export.croissant import export as export_croissant
 from ..fs import ProjectLock, fsync_folder, write_atomic, write_durable
 from ..model.records import Source as Source_
 from ..model.relational import tables

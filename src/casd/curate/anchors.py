@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from ..fs import MAX_SEED_BYTES, FileRefused, read_regular
 from ..model.records import Evidence, Record, Source
@@ -18,7 +19,10 @@ from ..paths import SEEDS
 from ..read.integrity import sha256
 from .evidence import AnchorError, SeedText, normalise
 from .issues import Issue
-from .load import Dataset, Loc
+from .load import Dataset, Loc, RecordFile
+
+if TYPE_CHECKING:
+    from .cache import Cache
 from .suggest import passage
 
 #: (table, record id, location of the evidence item in the record)
@@ -75,7 +79,7 @@ def load_seeds(data: Dataset) -> tuple[dict[str, SeedText], list[Issue]]:
         if actual != rec.sha256:
             found.append(item.at(("sha256",), "source-hash-mismatch", file=rec.file, actual=actual, expected=rec.sha256))
         try:
-            seeds[rec.id] = SeedText(raw.decode("utf-8"))
+            seeds[rec.id] = SeedText(raw.decode("utf-8"), actual)
         except UnicodeDecodeError as e:
             found.append(item.at(("file",), "source-unreadable", file=rec.file, reason=f"{e.reason} at byte {e.start}"))
     return seeds, found
@@ -89,22 +93,42 @@ def _elsewhere(seeds: Mapping[str, SeedText], source: str, quote: str) -> str:
     return passage(seeds[source], quote)
 
 
-def resolve(data: Dataset, seeds: Mapping[str, SeedText]) -> tuple[Anchors, list[Issue]]:
-    """Anchor every evidence quote in its seed. Quotes of unknown sources are left to the reference check."""
+def resolve(data: Dataset, seeds: Mapping[str, SeedText], cache: Cache | None = None) -> tuple[Anchors, list[Issue]]:
+    """Anchor every evidence quote in its seed. Quotes of unknown sources are left to the reference check.
+
+    With a cache, a record whose file and cited seeds are unchanged reuses its anchors."""
     found: list[Issue] = []
     spans: dict[AnchorKey, tuple[int, int]] = {}
+    every = {sid: seed.sha256 for sid, seed in seeds.items()}
     for item, rec in data.typed():
-        for loc, ev in evidence_of(rec):
-            seed = seeds.get(ev.source)
-            if seed is None:  # unknown source (a dangling reference) or its file failed: reported there
-                continue
-            try:
-                a = seed.anchor(ev.quote, ev.prefix, ev.suffix, ev.occurrence)
-            except AnchorError as e:
-                short = ev.quote if len(ev.quote) <= 80 else ev.quote[:77] + "..."
-                if e.code == "quote-not-found":
-                    e.params["hint"] = str(e.params.get("hint", "")) + _elsewhere(seeds, ev.source, ev.quote)
-                found.append(item.at(loc + ("quote",), e.code, source=ev.source, quote=short, **e.params))
-                continue
-            spans[(item.table, item.id, loc)] = (a.start, a.end)
+        entry = cache.entry_for(item) if cache is not None else None
+        cited = {ev.source: seeds[ev.source].sha256 for _, ev in evidence_of(rec) if ev.source in seeds}
+        if entry is not None and entry.anchors is not None and entry.seeds == (every if entry.anchor_issues else cited):
+            spans.update(entry.anchors)
+            found += entry.anchor_issues
+            continue
+        mine: dict[AnchorKey, tuple[int, int]] = {}
+        problems: list[Issue] = []
+        _anchor_record(item, rec, seeds, mine, problems)
+        spans.update(mine)
+        found += problems
+        if entry is not None:
+            entry.anchors, entry.anchor_issues, entry.seeds = mine, problems, (every if problems else cited)  # hints name other seeds
+            cache.changed = True  # type: ignore[union-attr]  # entry is only set with a cache
     return Anchors(MappingProxyType(dict(seeds)), MappingProxyType(spans)), found
+
+
+def _anchor_record(item: RecordFile, rec: Record, seeds: Mapping[str, SeedText], spans: dict[AnchorKey, tuple[int, int]], found: list[Issue]) -> None:
+    for loc, ev in evidence_of(rec):
+        seed = seeds.get(ev.source)
+        if seed is None:  # unknown source (a dangling reference) or its file failed: reported there
+            continue
+        try:
+            a = seed.anchor(ev.quote, ev.prefix, ev.suffix, ev.occurrence)
+        except AnchorError as e:
+            short = ev.quote if len(ev.quote) <= 80 else ev.quote[:77] + "..."
+            if e.code == "quote-not-found":
+                e.params["hint"] = str(e.params.get("hint", "")) + _elsewhere(seeds, ev.source, ev.quote)
+            found.append(item.at(loc + ("quote",), e.code, source=ev.source, quote=short, **e.params))
+            continue
+        spans[(item.table, item.id, loc)] = (a.start, a.end)

@@ -44,8 +44,10 @@ class AnchorError(Exception):
 class SeedText:
     """A seed's text, with its normalised copy and the map back to original offsets."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, sha256: str = ""):
         self.text = text
+        self.sha256 = sha256
+        """sha256 of the seed file's bytes (what cached anchors depend on)."""
         norm: list[str] = []
         index: list[int] = []
         i, n = 0, len(text)

@@ -223,6 +223,12 @@ CODES: dict[str, Code] = {
         group="coverage",
     ),
     # build and release
+    "table-schema": _c(
+        "{table}: {problem}",
+        "A built table breaks its own Frictionless table schema (types, required, unique, vocabulary, primary or foreign key): a bug in casd or in the data that validation let through.",
+        "Run casd validate; if it reports nothing, report the problem (it is a bug in casd).",
+        group="build",
+    ),
     "build-stale": _c("committed build is stale: {reason}", "The committed build differs from a fresh one.", "Run `casd build` and commit the result.", group="build"),
     "schema-drift": _c("{file} is out of date", "A generated file under schema/ or docs/ differs from the models.", "Run `casd schema` and commit the result.", group="build"),
 }

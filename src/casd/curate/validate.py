@@ -16,6 +16,7 @@ from ..model.relational import layout
 from ..paths import PACKAGE_META, TOMBSTONES
 from . import checks
 from .anchors import Anchors, load_seeds, resolve
+from .cache import open_cache
 from .issues import Issue, ValidationFailed, errors
 from .load import Dataset, read_dataset, read_lists, read_side_file
 
@@ -41,16 +42,20 @@ class Validated:
         return self
 
 
-def validate(project: Path) -> Validated:
-    """Validate the dataset of a project folder: every issue at once."""
+def validate(project: Path, use_cache: bool = True) -> Validated:
+    """Validate the dataset of a project folder: every issue at once (per-file results are reused
+    from the validation cache where their files are unchanged: :mod:`casd.curate.cache`)."""
     project = Path(project)
+    cache = open_cache(project) if use_cache else None
     meta, found, _ = read_side_file(project, PACKAGE_META, PackageMeta)
-    data, problems = read_dataset(project)
+    data, problems = read_dataset(project, cache)
     found += problems
     seeds, problems = load_seeds(data)
     found += problems
-    anchors, problems = resolve(data, seeds)
+    anchors, problems = resolve(data, seeds, cache)
     found += problems
+    if cache is not None:
+        cache.save()
     lists, problems, _ = read_lists(project, TOMBSTONES, {"retired": Tombstone})
     found += problems
     tombstones = tuple(t for t in lists["retired"] if isinstance(t, Tombstone))

@@ -47,9 +47,19 @@ class Document:
     values: dict[Loc, Pos] = field(default_factory=dict)
     #: path -> (line, col) of the key that introduces the value
     keys: dict[Loc, Pos] = field(default_factory=dict)
+    #: where to re-read the positions from when they were not kept (a cached document: positions
+    #: are needed only for the few records with a problem, so the cache does not store them)
+    reload: Path | None = None
+
+    def without_positions(self, source: Path) -> Document:
+        """A copy that keeps the data and re-reads positions from ``source`` when first asked."""
+        return Document(self.path, self.data, reload=source)
 
     def where(self, loc: Loc, key: bool = False) -> Pos:
         """Best position for a path: the exact one, else the nearest enclosing one."""
+        if self.reload is not None and not self.values:
+            again, _ = read(self.reload, self.path)
+            self.values, self.keys, self.reload = again.values, again.keys, None
         table = self.keys if key else self.values
         loc = tuple(loc)
         while loc:

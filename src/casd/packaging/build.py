@@ -14,7 +14,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..curate.issues import Issue, issue
+from ..curate.issues import Issue, ValidationFailed, issue
 from ..curate.validate import Validated, validate
 from ..errors import CasdError
 from ..fs import ProjectLock, fsync_folder, swap_folders, write_atomic, write_durable
@@ -26,7 +26,8 @@ from ..read import semver
 from ..read.integrity import parse_sums, sha256, sums
 from ..read.releases import read_index
 from .descriptor import descriptor, dump_json
-from .rows import rows
+from .rows import arrow, rows
+from .tablecheck import check_tables
 from .writers import WRITERS
 
 
@@ -54,14 +55,20 @@ def sources_of(v: Validated, with_paths: bool) -> list[dict[str, str]]:
 
 
 def render_tables(v: Validated) -> tuple[dict[str, bytes], dict[str, int]]:
-    """Every table in every format: ``{<table>.<ext>: bytes}`` and the row counts."""
+    """Every table in every format: ``{<table>.<ext>: bytes}`` and the row counts. Raises
+    :class:`~casd.curate.issues.ValidationFailed` if a table breaks its own schema (checked
+    vectorised before anything is written)."""
     files: dict[str, bytes] = {}
     counts: dict[str, int] = {}
+    data = {t.name: rows(t, v) for t in tables()}
+    typed = {t.name: arrow(t, data[t.name]) for t in tables()}
+    problems = check_tables(tables(), typed)
+    if problems:
+        raise ValidationFailed(problems)
     for t in tables():
-        data = rows(t, v)
-        counts[t.name] = len(data)
+        counts[t.name] = len(data[t.name])
         for ext, writer in WRITERS.items():
-            files[f"{t.name}.{ext}"] = writer(t, data)
+            files[f"{t.name}.{ext}"] = writer(t, data[t.name], typed[t.name])
     return files, counts
 
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..model.relational import Column, Table
@@ -30,7 +31,7 @@ def _cell(value: Any, c: Column) -> str:
     return str(value)
 
 
-def csv_bytes(t: Table, data: list[Row]) -> bytes:
+def csv_bytes(t: Table, data: list[Row], table: pa.Table | None = None) -> bytes:
     """RFC 4180 CSV, UTF-8, LF line ends, a header row; lists as JSON arrays, empty = missing."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
@@ -40,14 +41,15 @@ def csv_bytes(t: Table, data: list[Row]) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
-def parquet_bytes(t: Table, data: list[Row]) -> bytes:
+def parquet_bytes(t: Table, data: list[Row], table: pa.Table | None = None) -> bytes:
     """Parquet (zstd, statistics), with each field's description in its metadata."""
     buf = io.BytesIO()
-    pq.write_table(arrow(t, data), buf, compression="zstd", write_statistics=True)
+    pq.write_table(table if table is not None else arrow(t, data), buf, compression="zstd", write_statistics=True)
     return buf.getvalue()
 
 
-Writer = Callable[[Table, list[Row]], bytes]
+#: (table layout, rows, the same rows as Arrow) -> file bytes
+Writer = Callable[[Table, list[Row], "pa.Table | None"], bytes]
 
 #: file extension -> writer; every table is written in each format.
 WRITERS: dict[str, Writer] = {"csv": csv_bytes, "parquet": parquet_bytes}

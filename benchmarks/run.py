@@ -9,7 +9,7 @@ For each size N it generates (or reuses) two projects under ``--cache-root`` (de
 started with ``casd`` (or ``frictionless``, or ``benchmarks/baselines.py``) from this venv's bin
 folder. Per run: wall time, CPU time (user + sys of the process and of the workers it waited for,
 from ``os.wait4``), peak RSS of the largest single process (``ru_maxrss``) and the peak memory
-of the whole process tree (the sum of every descendant's PSS, sampled every 0.5 s, so that worker
+of the whole process tree (the sum of every descendant's PSS, sampled every 0.2 s, so that worker
 processes count). The page cache is warm (the files were just written or read).
 
 Steps (``--only`` / ``--skip`` take these names):
@@ -146,7 +146,7 @@ def _tree(root: int) -> list[int]:
 class Sampler(threading.Thread):
     """Samples the memory (sum of PSS) of a process and all its descendants every ``every`` seconds."""
 
-    def __init__(self, pid: int, every: float = 0.5):
+    def __init__(self, pid: int, every: float = 0.2):
         super().__init__(daemon=True)
         self.pid, self.every, self.t0 = pid, every, time.perf_counter()
         self.peak, self.procs = 0.0, 0
@@ -449,14 +449,23 @@ def commit() -> str:
 def machine() -> dict[str, Any]:
     with open("/proc/meminfo") as f:
         mem_kb = int(next(line for line in f if line.startswith("MemTotal")).split()[1])
-    versions: dict[str, str | None] = {}
-    for pkg in ("casd", "PyYAML", "pydantic", "pydantic-core", "pyarrow", "frictionless", "typer"):
+    shown = subprocess.run([CASD, "--version"], capture_output=True, text=True, check=False).stdout.split()
+    versions: dict[str, str | None] = {"casd": shown[-1] if shown else None}
+    for pkg in ("PyYAML", "pydantic", "pydantic-core", "pyarrow", "frictionless", "typer"):
         try:
             versions[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
             versions[pkg] = None
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), platform.processor())
-    return {"nproc": os.cpu_count(), "cpu": cpu, "memory_gib": round(mem_kb / 2**20, 1), "python": platform.python_version(), "os": platform.platform(), "versions": versions}
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "memory_gib": round(mem_kb / 2**20, 1),
+        "python": platform.python_version(),
+        "os": platform.platform(),
+        "versions": versions,
+        "load_at_start": [round(x, 2) for x in os.getloadavg()],
+    }
 
 
 def ratio(a: dict[str, Any] | None, b: dict[str, Any] | None, key: str) -> float | None:
@@ -523,9 +532,11 @@ def markdown(results: dict[str, Any]) -> str:
         "(the median where a step ran more than once); the page cache is warm. **CPU** is user + sys of the process and of",
         "the workers it waited for (`os.wait4`), so CPU above wall means parallel work. **RSS** is the largest single",
         "process's peak (`ru_maxrss`); **tree** is the peak of the summed PSS of the process and all its descendants, sampled",
-        "every 0.5 s (it counts worker processes; a peak shorter than 0.5 s can be missed).",
+        "every 0.2 s (it counts worker processes; a peak shorter than 0.2 s can be missed, and a run shorter than that shows 0).",
+        "**procs** is the most processes of the tree seen at once (1: no workers).",
         "",
-        f"**Machine:** {m['nproc']} CPUs ({m['cpu']}), {m['memory_gib']} GiB RAM, Python {m['python']}, {m['os']}.",
+        f"**Machine:** {m['nproc']} CPUs ({m['cpu']}), {m['memory_gib']} GiB RAM, Python {m['python']}, {m['os']};",
+        f"load average {m.get('load_at_start')} when the last run started (each run's 1-minute load is in the JSON).",
         f"Versions: casd {v.get('casd')}, PyYAML {v.get('PyYAML')}, pydantic {v.get('pydantic')} (core {v.get('pydantic-core')}),",
         f"pyarrow {v.get('pyarrow')}, frictionless {v.get('frictionless')}, typer {v.get('typer')}.",
         "",

@@ -384,3 +384,17 @@ def test_csv_recipes_read_the_csv_twins_equal_to_the_parquet_files(which, releas
         relation, twin_relation = duckdb_read(folder, name, con), con.read_parquet(parquet)
         assert relation.columns == twin_relation.columns and relation.types == twin_relation.types, name
         assert relation.fetchall() == twin_relation.fetchall(), name
+
+
+def test_the_descriptions_inside_a_release_are_the_exports_of_that_release(tmp_path):
+    """2.0.1 carries croissant.json and annotations.jsonld: byte for byte what `casd export` writes
+    for it, and mlcroissant reads the one inside the release folder directly."""
+    import mlcroissant as mlc
+
+    folder = ROOT / "build/releases/2.0.1"
+    for fmt, name in (("croissant", "croissant.json"), ("annotations", "annotations.jsonld")):
+        out = tmp_path / fmt
+        export(fmt, ROOT, out, "--version", "2.0.1")
+        assert (out / name).read_bytes() == (folder / name).read_bytes(), name
+    dataset = mlc.Dataset(jsonld=folder / "croissant.json")
+    assert len(list(dataset.records(record_set="sources"))) == 5

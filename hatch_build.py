@@ -63,8 +63,11 @@ class CustomBuildHook(BuildHookInterface):  # type: ignore[type-arg]  # hatchlin
         if versions:
             build_data["force_include"][str(base / "index.json")] = f"{prefix}/index.json"
         for v in versions:
-            if self.target_name != "wheel":
+            if self.target_name != "wheel":  # the sdist: the whole release, its archive and checksum too
                 build_data["force_include"][str(base / v)] = f"{prefix}/{v}"
+                for extra in (f"casd-{v}.tar.gz", f"casd-{v}.tar.gz.sha256"):
+                    if (base / extra).is_file():
+                        build_data["force_include"][str(base / extra)] = f"{prefix}/{extra}"
                 continue
             for path in sorted((base / v).rglob("*")):
                 rel = path.relative_to(base / v).as_posix()

@@ -55,7 +55,7 @@ main()
 
 def run(project: Path, args: list[str], kill_at: int) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env.update(CASD_KILL_ROOT=str(project), CASD_KILL_AT=str(kill_at))
+    env.update(CASD_KILL_ROOT=str(project), CASD_KILL_AT=str(kill_at), CASD_NO_CACHE="1")  # the same operations every run
     return subprocess.run([sys.executable, "-c", HOOK, *args, "-C", str(project)], capture_output=True, text=True, env=env, timeout=300)
 
 

@@ -14,6 +14,7 @@ import hashlib
 import multiprocessing
 import os
 import re
+import stat
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -69,24 +70,23 @@ class RecordFile:
 
 @dataclass
 class Dataset:
-    """Every record file under a dataset folder, by table and id."""
+    """Every record file under a dataset folder, by table and id (each table in id order: files are
+    read in that order, so iteration needs no sorting)."""
 
     root: Path
     tables: dict[str, dict[str, RecordFile]] = field(default_factory=lambda: {t: {} for t in TABLES})
 
     def records(self, model: type[M]) -> list[M]:
         """Typed records of a kind, sorted by id."""
-        found = self.tables[model.table]
-        return [item.record for _, item in sorted(found.items()) if isinstance(item.record, model)]
+        return [item.record for item in self.tables[model.table].values() if isinstance(item.record, model)]
 
     def of(self, table: str) -> list[Record]:
         """Typed records of a table by name, sorted by id."""
-        return [item.record for _, item in sorted(self.tables[table].items()) if item.record is not None]
+        return [item.record for item in self.tables[table].values() if item.record is not None]
 
     def all(self) -> Iterator[RecordFile]:
         for table in TABLES:
-            for _, item in sorted(self.tables[table].items()):
-                yield item
+            yield from self.tables[table].values()
 
     def typed(self) -> Iterator[tuple[RecordFile, Record]]:
         """Every record that typed cleanly, with its file."""
@@ -199,14 +199,14 @@ def record_files(project: Path) -> tuple[list[tuple[str, str, Path]], list[Issue
         if folder.name not in TABLES:
             found.append(issue("unknown-table", shown, table=folder.name, expected=", ".join(TABLES), hint=did_you_mean(folder.name, TABLES)))
             continue
-        for path in sorted(folder.iterdir()):
-            if path.name.startswith("."):
-                found.append(issue("hidden-file", (DATASET / folder.name / path.name).as_posix(), name=path.name))
+        for name in sorted(os.listdir(folder), key=lambda n: n.removesuffix(".yaml")):  # id order
+            if name.startswith("."):
+                found.append(issue("hidden-file", f"{shown}/{name}", name=name))
                 continue
-            if path.suffix != ".yaml" or not _SLUG.match(path.stem):
-                found.append(issue("bad-file-name", (DATASET / folder.name / path.name).as_posix(), name=path.name))
+            if not name.endswith(".yaml") or not _SLUG.match(name[:-5]):
+                found.append(issue("bad-file-name", f"{shown}/{name}", name=name))
                 continue
-            files.append((folder.name, path.stem, path))
+            files.append((folder.name, name[:-5], folder / name))
     return files, found
 
 
@@ -223,9 +223,9 @@ def read_dataset(project: Path, cache: Cache | None = None) -> tuple[Dataset, li
     todo: list[tuple[str, str, str, bytes, Any]] = []  # files to parse: (table, stem, shown, bytes, stat)
     slots: list[tuple[str, str, RecordFile | None, list[Issue]]] = []  # in file order, filled below
     for table, stem, path in files:
-        shown = path.relative_to(project).as_posix()
+        shown = f"{DATASET.as_posix()}/{table}/{stem}.yaml"
         raw, st = None, None
-        if cache is not None and path.is_file() and not path.is_symlink():
+        if cache is not None and _regular(path):
             entry, st, raw = cache.lookup(shown, path)
             if entry is not None:
                 slots.append((table, stem, entry.item, entry.issues))
@@ -254,6 +254,14 @@ def read_dataset(project: Path, cache: Cache | None = None) -> tuple[Dataset, li
             data.tables[table][stem] = item
         found += problems
     return data, found
+
+
+def _regular(path: Path) -> bool:
+    """A regular file, not a symbolic link (only such files are cached)."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 #: Below this many files to parse, one process is faster than a pool.

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel
 
+from ...model.relational import hints
+from ...model.types import DateMarker, bare, list_item, marker
+from ...model.vocab import Vocabulary
 from ..issues import Issue
 from ..load import Loc
 from . import Context, rule
@@ -17,11 +21,26 @@ VERBATIM = {"quote", "text", "prefix", "suffix", "value"}
 FORMULA = ("=", "+", "-", "@")
 
 
+@cache
+def _text_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of a model that hold curator-written text or nested records (not vocabularies,
+    numbers, dates, ids or the sources' own words)."""
+    out = []
+    for name, ann in hints(model).items():
+        tp = bare(list_item(ann) if list_item(ann) is not None else ann)[0]
+        if name in VERBATIM or marker(ann, DateMarker) or (isinstance(tp, type) and issubclass(tp, Vocabulary)):
+            continue
+        if tp is str or (isinstance(tp, type) and issubclass(tp, BaseModel)):
+            out.append(name)
+    return tuple(out)
+
+
 def _strings(obj: Any, loc: Loc) -> Iterator[tuple[Loc, str]]:
     if isinstance(obj, BaseModel):
-        for name in type(obj).model_fields:
-            if name not in VERBATIM:
-                yield from _strings(getattr(obj, name), loc + (name,))
+        for name in _text_fields(type(obj)):
+            value = getattr(obj, name)
+            if value:
+                yield from _strings(value, loc + (name,))
     elif isinstance(obj, (list, tuple)):
         for i, item in enumerate(obj):
             yield from _strings(item, loc + (i,))

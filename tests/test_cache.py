@@ -94,3 +94,16 @@ def test_no_cache_when_asked(project, monkeypatch):
     monkeypatch.setenv("CASD_NO_CACHE", "1")
     validate(project)
     assert not (project / ".casd-cache").exists()
+
+
+def test_long_runs_report_progress_and_quiet_ones_do_not(project):
+    base = (project / "dataset/places/bishkek.yaml").read_text()
+    for i in range(1000):
+        (project / f"dataset/places/copy-{i:04d}.yaml").write_text(base.replace("id: bishkek", f"id: copy-{i:04d}"))
+    seen = []
+    validate(project, use_cache=False, progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(500, 1015), (1000, 1015)]
+    from conftest import cli
+
+    r = cli("validate", "-C", str(project))  # not a terminal: no bar, nothing extra
+    assert r.stderr == "ok: 1015 record file(s) valid\n"

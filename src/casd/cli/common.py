@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import sys
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -23,6 +24,23 @@ class Format(StrEnum):
 
 ProjectOpt = Annotated[Path, typer.Option("--project", "-C", help="Start the search for the project here (default: the current folder; casd walks up to the folder holding dataset/package.yaml).")]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Problems as text (path:line:col: code: message), json, github annotations or junit XML.")]
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress callback that draws a bar on a terminal (stderr), or None when output is not a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
 
 
 def root(project: Path) -> Path:

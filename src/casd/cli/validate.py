@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from .app import app
-from .common import Format, FormatOpt, ProjectOpt, echo_issues, root, summary
+from .common import Format, FormatOpt, ProjectOpt, echo_issues, progress_bar, root, summary
 
 
 @app.command()
@@ -27,7 +27,8 @@ def validate(
     from ..curate.validate import validate as run
 
     base = root(project)
-    result = run(base)
+    with progress_bar("reading records") as progress:
+        result = run(base, progress=progress)
     shown, outside = select(result.issues, [str(p) for p in paths], base) if paths else (result.issues, 0)
     echo_issues(shown, fmt, [item.path for item in result.dataset.all()])
     failed = bool(result.errors)

@@ -16,7 +16,7 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -210,7 +210,7 @@ def record_files(project: Path) -> tuple[list[tuple[str, str, Path]], list[Issue
     return files, found
 
 
-def read_dataset(project: Path, cache: Cache | None = None) -> tuple[Dataset, list[Issue]]:
+def read_dataset(project: Path, cache: Cache | None = None, progress: Callable[[int, int], None] | None = None) -> tuple[Dataset, list[Issue]]:
     """Read and type every record under ``project/dataset``. Issues are collected, never raised.
 
     With a :class:`~casd.curate.cache.Cache`, a file whose entry is still valid is not parsed again.
@@ -222,7 +222,9 @@ def read_dataset(project: Path, cache: Cache | None = None) -> tuple[Dataset, li
     files, found = record_files(project)
     todo: list[tuple[str, str, str, bytes, Any]] = []  # files to parse: (table, stem, shown, bytes, stat)
     slots: list[tuple[str, str, RecordFile | None, list[Issue]]] = []  # in file order, filled below
-    for table, stem, path in files:
+    for n, (table, stem, path) in enumerate(files, start=1):
+        if progress is not None and n % 500 == 0:
+            progress(n, len(files))
         shown = f"{DATASET.as_posix()}/{table}/{stem}.yaml"
         raw, st = None, None
         if cache is not None and _regular(path):

@@ -7,6 +7,7 @@ issues. Every issue is collected; nothing is raised for bad data.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,13 +43,13 @@ class Validated:
         return self
 
 
-def validate(project: Path, use_cache: bool = True) -> Validated:
+def validate(project: Path, use_cache: bool = True, progress: Callable[[int, int], None] | None = None) -> Validated:
     """Validate the dataset of a project folder: every issue at once (per-file results are reused
     from the validation cache where their files are unchanged: :mod:`casd.curate.cache`)."""
     project = Path(project)
     cache = open_cache(project) if use_cache else None
     meta, found, _ = read_side_file(project, PACKAGE_META, PackageMeta)
-    data, problems = read_dataset(project, cache)
+    data, problems = read_dataset(project, cache, progress)
     found += problems
     seeds, problems = load_seeds(data)
     found += problems

@@ -71,7 +71,7 @@ def test_usage_errors_exit_2():
 def test_internal_errors_exit_3_without_a_traceback_unless_asked(project, monkeypatch):
     import casd.curate.validate as v
 
-    def boom(project):
+    def boom(project, **kwargs):
         raise ZeroDivisionError("simulated bug")
 
     monkeypatch.setattr(v, "validate", boom)
@@ -87,3 +87,14 @@ def test_a_tampered_release_is_an_integrity_problem_exit_1(released):
     path.write_bytes(path.read_bytes()[:-1] + b"\x00")
     r = cli("validate", "-C", str(released))
     assert r.exit_code == 1 and "events.parquet: sha256" in r.stderr and "SHA256SUMS says" in r.stderr
+
+
+def test_running_out_of_memory_is_an_environment_error(project, monkeypatch):
+    import casd.curate.validate as v
+
+    def boom(project, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(v, "validate", boom)
+    r = cli("validate", "-C", str(project))
+    assert r.exit_code == 2 and "out of memory" in r.stderr and "Traceback" not in r.stderr

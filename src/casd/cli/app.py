@@ -35,6 +35,9 @@ class CasdGroup(TyperGroup):
             where = f"{e.filename}: " if e.filename else ""
             typer.echo(f"error: {where}{e.strerror or e} (nothing half-written is trusted; run the command again once fixed)", err=True)
             raise typer.Exit(2) from None
+        except MemoryError:  # the environment, not a bug: the dataset needs more memory than this machine gives
+            typer.echo("error: out of memory (casd holds every record in memory: see benchmarks/RESULTS.md for what a size needs)", err=True)
+            raise typer.Exit(2) from None
         except KeyboardInterrupt:
             typer.echo("interrupted", err=True)
             raise typer.Exit(130) from None

@@ -13,9 +13,12 @@ from typer.exceptions import TyperException
 
 from ..errors import CasdError
 
-EXIT_CODES = """Exit codes: 0 success; 1 problems found (validation issues, a stale build, a tampered
-release); 2 usage or environment error (not in a casd project, unknown version, bad option);
-3 internal error (a bug: the traceback is shown with --debug)."""
+EXIT_CODES = (
+    "Exit codes: 0 success; "
+    "1 problems found (validation issues, a stale build, a tampered release); "
+    "2 usage or environment error (not in a casd project, unknown version, bad option); "
+    "3 internal error (a bug: the traceback is shown with --debug)."
+)
 
 
 class CasdGroup(TyperGroup):

@@ -19,8 +19,9 @@ def coverage(
     fmt: FormatOpt = Format.text,
     project: ProjectOpt = Path("."),
 ) -> None:
-    """Per seed: records citing it, share of sentences covered by evidence, uncited sentences,
-    and what no record captures yet (quotations, numbers, dates, names).
+    """Per seed: records citing it, sentences covered by evidence, and what no record captures yet.
+
+    Lists the uncited sentences, and quotations, numbers, dates and names no record captures.
 
     Boilerplate and deliberate omissions are listed, with reasons, in
     dataset/coverage/<source id>.yaml (one file per seed).

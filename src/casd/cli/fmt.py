@@ -18,8 +18,10 @@ def fmt(
     check: Annotated[bool, typer.Option("--check", help="Write nothing; print the diff and exit 1 if any file is not in canonical form.")] = False,
     project: ProjectOpt = Path("."),
 ) -> None:
-    """Rewrite record files in casd's one canonical style (key order from the model, safe quoting,
-    folded long text). Values never change; a file with comments is refused, never reformatted."""
+    """Rewrite record files in casd's one canonical style; values never change.
+
+    Key order from the model, quoting every YAML reader agrees on, folded long text. A file with
+    comments is refused, never reformatted."""
     from ..curate.fmt import FormatRefused, canonical
     from ..curate.load import record_files
     from ..fs import MAX_RECORD_BYTES, ProjectLock, read_regular, write_atomic

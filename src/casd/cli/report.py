@@ -18,9 +18,10 @@ def report(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Where to write the site (default: build/site/<version>); never inside build/releases or build/current.")] = None,
     project: ProjectOpt = Path("."),
 ) -> None:
-    """Write a static website for a verified release (or the working build): overview, timeline,
-    actors, bases, figures, a page per record and the sources annotated. Open its index.html from
-    disk; it needs no server and no network."""
+    """Write a static website for a release or the working build.
+
+    The site has an overview, a timeline, actors, bases, figures, a page per record and the
+    sources annotated. Open its index.html from disk; it needs no server and no network."""
     from ..paths import CURRENT, RELEASES
     from ..read.releases import open_current, open_release
     from ..report import build_site

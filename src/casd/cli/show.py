@@ -19,8 +19,7 @@ def show(
     fmt: FormatOpt = Format.text,
     project: ProjectOpt = Path("."),
 ) -> None:
-    """A record in context: its fields and claims, each evidence quote highlighted in its seed text,
-    and every record that refers to it."""
+    """A record in context: fields, claims, evidence in its seed text, and what refers to it."""
     from ..curate import show as shown
     from ..curate.suggest import did_you_mean
     from ..curate.validate import validate

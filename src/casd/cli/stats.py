@@ -13,8 +13,9 @@ from .common import Format, FormatOpt, ProjectOpt, refusing_on_issues, root
 
 @app.command()
 def stats(fmt: FormatOpt = Format.text, project: ProjectOpt = Path(".")) -> None:
-    """The dataset at a glance: records per table and kind, events dated and undated, the dates
-    covered, evidence per source, and the open conflicts between sources."""
+    """The dataset at a glance: counts per table and kind, dates covered, open conflicts.
+
+    Also events dated and undated, aggregates, and evidence quotes per source."""
     from ..curate.validate import validate
     from ..packaging.stats import as_text
     from ..packaging.stats import stats as compute

@@ -16,8 +16,10 @@ def tag(
     version: Annotated[str | None, typer.Argument(help="A published version (default: every release without its tag).")] = None,
     project: ProjectOpt = Path("."),
 ) -> None:
-    """Tag published releases in git as vX.Y.Z, each at the first commit that holds it exactly as
-    published (run after committing a release). Does nothing outside a git checkout."""
+    """Tag published releases in git as vX.Y.Z (run after committing a release).
+
+    Each tag goes on the first commit that holds the release exactly as published. Does nothing
+    outside a git checkout."""
     from ..publish.tag import tag as make
 
     for line in make(root(project), version):

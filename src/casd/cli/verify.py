@@ -17,8 +17,10 @@ def verify(
     expect: Annotated[list[str] | None, typer.Option("--expect", help="VERSION=SHA256 of its SHA256SUMS, as recorded outside this repository (repeatable).")] = None,
     project: ProjectOpt = Path("."),
 ) -> None:
-    """Check published releases (every file, SHA256SUMS, the index, the archive), leftovers in
-    build/releases, and the working build's own checksums. Exit 1 if anything is wrong."""
+    """Check every published release, file by file, and the working build; exit 1 on any problem.
+
+    Checks each file against SHA256SUMS, SHA256SUMS against the index (and --expect), the archive,
+    leftovers in build/releases, and build/current against its own SHA256SUMS."""
     from ..packaging.build import verify_current
     from ..paths import RELEASES
     from ..read.releases import open_release, stray_entries

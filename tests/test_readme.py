@@ -60,7 +60,7 @@ def test_cli_commands_in_readme_exist():
 
 def test_docs_name_paths_that_exist():
     curation = (ROOT / "docs/curation.md").read_text(encoding="utf-8")
-    for path in re.findall(r"`((?:src|schema|dataset|docs)/[\w./<>-]+)`", README + curation):
+    for path in re.findall(r"`((?:src|schema|dataset|docs|benchmarks|scripts)/[\w./<>-]+)`", README + curation):
         concrete = path.split("<", 1)[0]  # a pattern: its fixed folder must exist
         assert (ROOT / concrete).exists(), path
     assert "dataset/coverage/<source id>.yaml" in ok(cli("coverage", "--help")).stdout.replace("\n", " ").replace("│", " ").replace("  ", " ")

@@ -15,7 +15,9 @@ counted as ``typing_errors``, so the count says how many records this pipeline g
 ``probe`` runs a console script in this process with an audit hook on ``open``: it appends to LOG
 the time (``time.time()``) of the first record file opened (``dataset/<table>/*.yaml``), then every
 20,000 files the count and the process's RSS. A forked worker inherits the hook and appends its own
-lines. casd is not modified.
+lines. A thread also appends, every ``BENCH_PROBE_EVERY`` seconds (default 10), the RSS and the
+casd functions the main thread is in (outermost first), so that a run stopped by a memory cap
+tells in which stage it was. casd is not modified.
 """
 
 from __future__ import annotations
@@ -86,6 +88,34 @@ def _rss_mb() -> float:
         return int(f.read().split()[1]) * resource.getpagesize() / 2**20
 
 
+def _stage() -> str:
+    """The innermost casd functions the main thread is in, outermost first (its stage)."""
+    import threading
+
+    frame = sys._current_frames().get(threading.main_thread().ident or 0)
+    names = []
+    while frame is not None:
+        if f"{os.sep}casd{os.sep}" in frame.f_code.co_filename:
+            names.append(frame.f_code.co_name)
+        frame = frame.f_back
+    seq: list[str] = []
+    for name in reversed(names):  # outermost first, recursion folded
+        if not seq or seq[-1] != name:
+            seq.append(name)
+    return ">".join(seq[-7:]) or "-"
+
+
+def _sampler(write: Any, every: float) -> None:
+    import threading
+
+    def loop() -> None:
+        while True:
+            time.sleep(every)
+            write(f"sample {os.getpid()} {time.time():.3f} {_rss_mb():.1f} {_stage()}")
+
+    threading.Thread(target=loop, daemon=True).start()
+
+
 def probe(log: str, argv: list[str]) -> None:
     """Run the console script ``argv[0]`` with ``argv[1:]``, logging record-file opens to ``log``."""
     state = {"pid": 0, "n": 0}
@@ -118,6 +148,7 @@ def probe(log: str, argv: list[str]) -> None:
             write(f"progress {pid} {state['n']} {time.time():.6f} {_rss_mb():.1f}")
 
     sys.addaudithook(hook)
+    _sampler(write, float(os.environ.get("BENCH_PROBE_EVERY", "10")))
     sys.argv = list(argv)
     runpy.run_path(argv[0], run_name="__main__")
 

@@ -15,8 +15,12 @@ processes count). The page cache is warm (the files were just written or read).
 Steps (``--only`` / ``--skip`` take these names):
 
 =====================  ===========================================================================
+calibrate_cpu          a fixed pure-Python CPU loop: how fast the machine was (it varies between runs)
+calibrate_mem          a fixed allocation of about 600 MB of small objects (page faults: sys time)
 validate_cold          ``casd validate`` on the valid project, ``.casd-cache/`` removed first
 validate_warm          ``casd validate`` again after editing one record (cache kept)
+validate_cold_workers2 ``casd validate``, cache removed, with ``CASD_WORKERS=2`` (parsing in 2 processes)
+validate_nocache       ``casd validate`` with ``CASD_NO_CACHE=1``: what a cold run pays for writing the cache
 build_cold             ``casd build``, with build/current, datapackage.json and the cache removed
 build_warm             ``casd build`` again after editing one record (cache and build kept)
 frictionless           ``frictionless validate datapackage.json`` on the package the build wrote
@@ -54,6 +58,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
@@ -68,11 +73,34 @@ PY = sys.executable
 MANIFEST = "bench-manifest.json"
 EDIT_MARK = re.compile(r" \(bench edit \d+\)$")
 
-STEPS = ("validate_cold", "validate_warm", "build_cold", "build_warm", "frictionless", "read_floor", "naive", "validate_cold_broken", "validate_warm_broken", "pre_read")
+STEPS = (
+    "calibrate_cpu",
+    "calibrate_mem",
+    "validate_cold",
+    "validate_warm",
+    "validate_cold_workers2",
+    "validate_nocache",
+    "build_cold",
+    "build_warm",
+    "frictionless",
+    "read_floor",
+    "naive",
+    "validate_cold_broken",
+    "validate_warm_broken",
+    "pre_read",
+)
 BASELINES = {"frictionless", "read_floor", "naive"}
+#: fixed workloads that tell how fast the machine was during a size's runs: pure-Python CPU, and
+#: allocating about 600 MB of small objects (page faults: on this VM their cost varies the most)
+CALIBRATE = "sum(i * i for i in range(10**7))"
+CALIBRATE_MEM = "x = [{'a': i, 'b': str(i)} for i in range(2 * 10**6)]"
 WHAT = {
+    "calibrate_cpu": f'machine speed, CPU: python -c "{CALIBRATE}"',
+    "calibrate_mem": f'machine speed, memory: python -c "{CALIBRATE_MEM}"',
     "validate_cold": "casd validate, no cache",
     "validate_warm": "casd validate after editing 1 record (cache kept)",
+    "validate_cold_workers2": "casd validate, no cache, CASD_WORKERS=2 (parsing in 2 processes)",
+    "validate_nocache": "casd validate with CASD_NO_CACHE=1 (no cache read or written)",
     "build_cold": "casd build, no cache, no previous build",
     "build_warm": "casd build after editing 1 record (cache and build kept)",
     "frictionless": "frictionless validate datapackage.json (the built package)",
@@ -105,6 +133,7 @@ class Run:
     series: list[tuple[float, float]] = field(default_factory=list)
     stdout: str = ""
     stderr_tail: str = ""
+    progress: dict[str, Any] = field(default_factory=dict)
 
 
 def _children() -> dict[int, list[int]]:
@@ -161,7 +190,7 @@ class Sampler(threading.Thread):
             self.series.append((round(time.perf_counter() - self.t0, 1), round(mb, 1)))
 
 
-def measure(cmd: list[str], cwd: Path | None = None, cap_gb: float | None = None, timeout: float | None = None, keep_stdout: bool = False) -> Run:
+def measure(cmd: list[str], cwd: Path | None = None, cap_gb: float | None = None, timeout: float | None = None, keep_stdout: bool = False, extra_env: dict[str, str] | None = None) -> Run:
     """Run ``cmd`` in a fresh process (its own session) and measure it."""
     run = Run(cmd)
 
@@ -170,7 +199,7 @@ def measure(cmd: list[str], cwd: Path | None = None, cap_gb: float | None = None
             cap = int(cap_gb * 2**30)
             resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env = dict(os.environ, PYTHONUNBUFFERED="1", **(extra_env or {}))
     t = time.perf_counter()
     proc = subprocess.Popen(
         cmd, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE if keep_stdout else subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, preexec_fn=limits, start_new_session=True
@@ -271,13 +300,36 @@ class Ctx:
     logs: Path
 
 
-def _casd(ctx: Ctx, args: list[str], p: Path, keep_stdout: bool = False) -> Run:
+def _casd(ctx: Ctx, args: list[str], p: Path, keep_stdout: bool = False, extra_env: dict[str, str] | None = None) -> Run:
     cmd = [CASD, *args, "-C", str(p)]
-    if ctx.cap_gb:  # under a cap, run through the probe so that the log tells how far it got
-        log = ctx.logs / f"{ctx.size}-{args[0]}-progress.log"
-        log.unlink(missing_ok=True)
-        cmd = [PY, str(HERE / "baselines.py"), "probe", str(log), "--", *cmd]
-    return measure(cmd, cap_gb=ctx.cap_gb, timeout=ctx.timeout, keep_stdout=keep_stdout)
+    if not ctx.cap_gb:
+        return measure(cmd, timeout=ctx.timeout, keep_stdout=keep_stdout, extra_env=extra_env)
+    # under a cap, run through the probe so that its log tells how far the run got
+    log = ctx.logs / f"{ctx.size}-{args[0]}-progress.log"
+    log.unlink(missing_ok=True)
+    t0 = time.time()
+    run = measure([PY, str(HERE / "baselines.py"), "probe", str(log), "--", *cmd], cap_gb=ctx.cap_gb, timeout=ctx.timeout, keep_stdout=keep_stdout, extra_env=extra_env)
+    run.progress = progress(log, t0)
+    return run
+
+
+def progress(log: Path, t0: float) -> dict[str, Any]:
+    """What the probe's log says: when reading began, how many record files were opened by when, the last stage seen."""
+    if not log.exists():
+        return {}
+    rows = [line.split(maxsplit=4) for line in log.read_text(encoding="utf-8").splitlines()]
+    firsts = [float(r[2]) for r in rows if r[0] == "first"]
+    counts = [(int(r[2]), float(r[3]), float(r[4])) for r in rows if r[0] == "progress"]
+    samples = [(float(r[2]), float(r[3]), r[4] if len(r) > 4 else "-") for r in rows if r[0] == "sample"]
+    out: dict[str, Any] = {"log": str(log), "first_record_file_s": round(min(firsts) - t0, 2) if firsts else None}
+    if counts:
+        n, t, rss = max(counts)
+        out.update(files_opened=n, files_opened_by_s=round(t - t0, 1), rss_mb_then=rss)
+    if samples:
+        t, rss, stage = max(samples, key=lambda x: x[1])
+        out.update(peak_sample_s=round(t - t0, 1), peak_sample_rss_mb=rss, peak_sample_stage=stage)
+        out["stages"] = [(round(t - t0, 1), rss, stage) for t, rss, stage in samples]
+    return out
 
 
 def _issues(run: Run) -> int | None:
@@ -296,6 +348,8 @@ def step_runs(name: str, ctx: Ctx) -> tuple[Callable[[], None], Callable[[], Run
     table: dict[str, tuple[Callable[[], None], Callable[[], Run]]] = {
         "validate_cold": (lambda: drop_cache(clean), lambda: _casd(ctx, ["validate"], clean)),
         "validate_warm": (lambda: edit_one(editable), lambda: _casd(ctx, ["validate"], clean)),
+        "validate_cold_workers2": (lambda: drop_cache(clean), lambda: _casd(ctx, ["validate"], clean, extra_env={"CASD_WORKERS": "2"})),
+        "validate_nocache": (lambda: drop_cache(clean), lambda: _casd(ctx, ["validate"], clean, extra_env={"CASD_NO_CACHE": "1"})),
         "build_cold": (lambda: drop_build(clean), lambda: _casd(ctx, ["build"], clean)),
         "build_warm": (lambda: edit_one(editable), lambda: _casd(ctx, ["build"], clean)),
         "frictionless": (lambda: None, lambda: measure([str(BIN / "frictionless"), "validate", "datapackage.json"], cwd=clean, cap_gb=ctx.cap_gb, timeout=ctx.timeout, keep_stdout=True)),
@@ -304,6 +358,8 @@ def step_runs(name: str, ctx: Ctx) -> tuple[Callable[[], None], Callable[[], Run
         "validate_cold_broken": (lambda: drop_cache(broken), lambda: _casd(ctx, ["validate", "-f", "json"], broken, keep_stdout=True)),
         "validate_warm_broken": (lambda: edit_one(editable_broken), lambda: _casd(ctx, ["validate", "-f", "json"], broken, keep_stdout=True)),
         "pre_read": (lambda: drop_cache(clean), lambda: probe_run(clean, ctx.logs / f"{ctx.size}-pre-read.log")),
+        "calibrate_cpu": (lambda: None, lambda: measure([PY, "-c", CALIBRATE])),
+        "calibrate_mem": (lambda: None, lambda: measure([PY, "-c", CALIBRATE_MEM])),
     }
     return table[name]
 
@@ -341,6 +397,10 @@ def summarise(name: str, runs: list[Run], records: int, manifest: dict[str, Any]
         "stderr_tail": med.stderr_tail[-1500:],
         "stopped": [r.stopped for r in runs if r.stopped],
     }
+    if med.progress:
+        out["progress"] = med.progress
+    if any(r.stopped or r.rc not in (0, 1) for r in runs):
+        out["records_per_s"] = None  # it did not get through
     if name.endswith("_broken") and manifest:
         out["issues_reported"] = _issues(med)
         out["issues_expected"] = manifest["broken"]
@@ -375,8 +435,9 @@ def run_size(size: int, opts: argparse.Namespace, steps: list[str]) -> dict[str,
             prepare()
             runs.append(timed())
             _print(size, name, runs[-1])
-        records = (bmanifest if name.endswith("_broken") and bmanifest else manifest)["records"]
+        records = 0 if name.startswith("calibrate") else (bmanifest if name.endswith("_broken") and bmanifest else manifest)["records"]
         result["steps"][name] = summarise(name, runs, records, bmanifest if name.endswith("_broken") else manifest)
+        result["steps"][name].update(date=time.strftime("%Y-%m-%d %H:%M:%S %Z"), commit=commit(), mem_cap_gb=opts.mem_cap_gb, timeout_s=opts.timeout_s)
     return result
 
 
@@ -480,8 +541,11 @@ RATIOS = [
     ("frictionless / casd validate (cold)", "frictionless", "validate_cold"),
     ("casd build / casd validate (both cold)", "build_cold", "validate_cold"),
     ("validate after 1 edit / validate cold", "validate_warm", "validate_cold"),
+    ("validate with 2 parsing workers / validate (both cold)", "validate_cold_workers2", "validate_cold"),
+    ("validate without the cache / validate cold (which writes it)", "validate_nocache", "validate_cold"),
     ("build after 1 edit / build cold", "build_warm", "build_cold"),
     ("validate broken (1%) / validate valid (cold)", "validate_cold_broken", "validate_cold"),
+    ("validate broken (1%) / validate valid (after 1 edit)", "validate_warm_broken", "validate_warm"),
     ("read floor / casd validate (cold)", "read_floor", "validate_cold"),
 ]
 
@@ -545,6 +609,7 @@ def markdown(results: dict[str, Any]) -> str:
         "reference, quote not in its seed, malformed date, in turn), each giving exactly one problem.",
         "",
     ]
+    lines += _summary(results["sizes"])
     for size in sorted(results["sizes"], key=int):
         lines += _size_section(int(size), results["sizes"][size])
     if results.get("startup"):
@@ -553,30 +618,83 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _summary(sizes: dict[str, Any]) -> list[str]:
+    """Every step by size: wall s / CPU s / peak MB (the larger of RSS and the tree's)."""
+    order = sorted(sizes, key=int)
+    head = " | ".join(f"{sizes[n]['generated']['records']:,} records" for n in order)
+    lines = [
+        "## Summary",
+        "",
+        "Each cell: wall s / CPU s / peak memory MB (the larger of the largest process's RSS and the tree's sampled PSS);",
+        "– : not measured at that size; **stopped**: the run did not finish (see its section).",
+        "",
+        f"| step | {head} |",
+        "|---|" + "---:|" * len(order),
+    ]
+    names = [*STEPS, *sorted({k for n in order for k in sizes[n]["steps"]} - set(STEPS))]
+    for name in names:
+        cells = []
+        for n in order:
+            st = sizes[n]["steps"].get(name)
+            if not st:
+                cells.append("–")
+                continue
+            failed = st.get("stopped") or any(c not in (0, 1) for c in st["rc"])
+            mem = max(st["maxrss_mb"], st["tree_peak_mb"])
+            cap = f" (cap {st['mem_cap_gb']:g} GB)" if st.get("mem_cap_gb") else ""
+            cells.append(f"{'**stopped**' + cap + ' ' if failed else ''}{_f(st['wall_s'], 1)} / {_f(st['cpu_s'], 1)} / {_f(mem, 0)}")
+        if any(c != "–" for c in cells):
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
 def _size_section(size: int, r: dict[str, Any]) -> list[str]:
     g = r["generated"]
+    dates = sorted(s.get("date", r["date"]) for s in r["steps"].values())
+    commits = Counter(s.get("commit", r["commit"]) for s in r["steps"].values())
+    usual = commits.most_common(1)[0][0] if commits else r["commit"]
     lines = [
         f"## {g['records']:,} records (requested {size:,})",
         "",
-        f"Measured {r['date']} at casd commit `{r['commit']}`. {g['copies']:,} copies, {g['record_bytes'] / 2**20:,.1f} MiB of YAML,",
+        f"Measured {dates[0] if dates else r['date']} to {dates[-1] if dates else r['date']}, at casd commit `{usual}`"
+        + (" unless a step's notes say otherwise" if len(commits) > 1 else "")
+        + f"; 1-minute load average during the runs {_load_range(r)}. {g['copies']:,} copies, {g['record_bytes'] / 2**20:,.1f} MiB of YAML,",
         f"{g['seed_files']:,} seed files; generated in {g['seconds']:.1f} s."
         + (f" Broken project: {g['broken']['broken']:,} broken records ({', '.join(f'{k} {n}' for k, n in g['broken']['broken_by_kind'].items())})." if "broken" in g else ""),
         "",
-        "| step | what | wall s | CPU s | records/s (wall) | RSS MB | tree MB | procs | exit | notes |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---|---|",
+        "| step | what | wall s | CPU s | of it sys s | records/s (wall) | RSS MB | tree MB | procs | exit | notes |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for name in [*STEPS, *[s for s in r["steps"] if s not in STEPS]]:
         s = r["steps"].get(name)
         if not s:
             continue
         rps = s["records_per_s"] if name not in ("read_floor",) else None
+        note = _step_note(s) + (f"; at `{s['commit']}`" if s.get("commit", usual) != usual else "")
         lines.append(
-            f"| {name} | {s['what']} | {_f(s['wall_s'])} | {_f(s['cpu_s'])} | {_f(rps)} | {_f(s['maxrss_mb'], 0)} | {_f(s['tree_peak_mb'], 0)} | "
-            f"{s['procs_peak']} | {','.join(str(c) for c in s['rc'])} | {_step_note(s)} |"
+            f"| {name} | {s['what']} | {_f(s['wall_s'])} | {_f(s['cpu_s'])} | {_f(s['sys_s'])} | {_f(rps)} | {_f(s['maxrss_mb'], 0)} | {_f(s['tree_peak_mb'], 0)} | "
+            f"{s['procs_peak']} | {','.join(str(c) for c in s['rc'])} | {note.lstrip('; ')} |"
         )
     stopped = [(n, s) for n, s in r["steps"].items() if s.get("stopped") or any(c not in (0, 1) for c in s["rc"])]
     for n, s in stopped:
-        lines += ["", f"`{n}` ended with exit {s['rc']}{' (stopped: ' + ', '.join(s['stopped']) + ')' if s.get('stopped') else ''}; its last output:", "", "```text", s["stderr_tail"], "```"]
+        limits = ", ".join(x for x in (f"address space capped at {s['mem_cap_gb']:g} GB" if s.get("mem_cap_gb") else "", f"timeout {s['timeout_s']:g} s" if s.get("timeout_s") else "") if x)
+        lines += [
+            "",
+            f"`{n}` ({limits or 'no limits'}) ended with exit {s['rc']}{' (stopped: ' + ', '.join(s['stopped']) + ')' if s.get('stopped') else ''}; its last output:",
+            "",
+            "```text",
+            s["stderr_tail"],
+            "```",
+        ]
+        pr = s.get("progress") or {}
+        if pr.get("files_opened"):
+            lines += [
+                "",
+                f"Under the probe: the first record file was read {_f(pr['first_record_file_s'])} s after start; {pr['files_opened']:,} record files had been read"
+                f" by {_f(pr['files_opened_by_s'], 1)} s (RSS then {_f(pr['rss_mb_then'], 0)} MB). The sample with the most memory, at {_f(pr.get('peak_sample_s'), 1)} s"
+                f" (RSS {_f(pr.get('peak_sample_rss_mb'), 0)} MB), was in `{pr.get('peak_sample_stage')}` (the probe samples every 10 s;"
+                f" its full log: `{pr['log']}`).",
+            ]
         if s.get("memory_series_mb"):
             lines += ["", "Memory of the process tree over time (s: MB): " + ", ".join(f"{t:g}: {mb:,.0f}" for t, mb in s["memory_series_mb"])]
     ratios = {k: v for k, v in r.get("ratios", {}).items() if v["wall"] is not None}
@@ -584,6 +702,11 @@ def _size_section(size: int, r: dict[str, Any]) -> list[str]:
         lines += ["", "| ratio | wall | CPU |", "|---|---:|---:|"]
         lines += [f"| {k} | {_f(v['wall'], 3 if v['wall'] < 0.1 else 2)} | {_f(v['cpu'])} |" for k, v in ratios.items()]
     return [*lines, ""]
+
+
+def _load_range(r: dict[str, Any]) -> str:
+    loads = [x for st in r["steps"].values() for x in st.get("load1", [])]
+    return f"{min(loads):.1f}–{max(loads):.1f} (2 = both CPUs busy)" if loads else "–"
 
 
 def _startup_section(s: dict[str, Any]) -> list[str]:
@@ -619,7 +742,7 @@ def _reproduce() -> list[str]:
         "```bash",
         ". .venv/bin/activate",
         "python benchmarks/generate.py 2000 /tmp/casd-check --check          # a valid dataset with 1% broken: exact problem count",
-        "python benchmarks/run.py --sizes 10000,100000                       # this file and RESULTS.json (about 30-60 min on 2 CPUs)",
+        "python benchmarks/run.py --sizes 10000,100000                       # this file and RESULTS.json (about 20 min on 2 CPUs)",
         "python benchmarks/run.py --sizes 1000000 --only validate_cold --mem-cap-gb 6 --timeout-s 2400 --no-startup",
         "```",
         "",
@@ -645,14 +768,18 @@ def main() -> None:
     ap.add_argument("--timeout-s", type=float, default=None, help="stop a measured process after this long")
     ap.add_argument("--no-startup", action="store_true", help="skip the start-up measurements")
     ap.add_argument("--fresh", action="store_true", help="do not merge with the existing results")
+    ap.add_argument("--render", action="store_true", help="only write the Markdown again from the JSON")
     opts = ap.parse_args()
+    json_path = opts.out.with_suffix(".json")
+    if opts.render:
+        opts.out.write_text(markdown(json.loads(json_path.read_text(encoding="utf-8"))), encoding="utf-8")
+        return
     only = [s for s in opts.only.split(",") if s]
     skip = {s for s in opts.skip.split(",") if s}
     unknown = (set(only) | skip) - set(STEPS)
     if unknown:
         raise SystemExit(f"unknown steps: {', '.join(sorted(unknown))} (known: {', '.join(STEPS)})")
     steps = [s for s in STEPS if (not only or s in only) and s not in skip]
-    json_path = opts.out.with_suffix(".json")
     results: dict[str, Any] = {"sizes": {}}
     if json_path.is_file() and not opts.fresh:
         results = json.loads(json_path.read_text(encoding="utf-8"))
@@ -664,7 +791,7 @@ def main() -> None:
         r = run_size(size, opts, steps)
         old = results["sizes"].get(str(size), {})
         merged_steps = {**old.get("steps", {}), **r["steps"]}
-        results["sizes"][str(size)] = {**r, "steps": merged_steps}
+        results["sizes"][str(size)] = {**r, "generated": {**old.get("generated", {}), **r["generated"]}, "steps": merged_steps}
         add_ratios(results["sizes"][str(size)])
         json_path.write_text(json.dumps(results, indent=1, default=_json_default) + "\n", encoding="utf-8")
         opts.out.write_text(markdown(results), encoding="utf-8")

@@ -1,6 +1,6 @@
 """A synthetic casd project of about N record files, made of copies of the real dataset.
 
-    python benchmarks/generate.py N OUT [--broken 0.01] [--seed 1] [--no-releases] [--force]
+    python benchmarks/generate.py N OUT [--broken 0.01] [--seed 1] [--no-releases] [--force] [--check]
 
 Copy 0 is the real dataset (``dataset/``, ``seeds/``, ``dataset/package.yaml``,
 ``dataset/tombstones.yaml``, ``dataset/coverage/``, and by default the published releases under
@@ -35,7 +35,9 @@ The two kinds that leave a record untyped (vocabulary, date) are never given to 
 ``part-of`` another (its whole would then be reported "without parts" too).
 
 ``OUT/bench-manifest.json`` lists the parameters, the counts, the broken files and a file that is
-safe to edit (a copy-0 event that is not broken).
+safe to edit (a copy-0 event that is not broken). ``--check`` then runs ``casd validate -f json`` on
+OUT and says whether every broken file, and nothing else, got exactly one problem (checked at 2,000
+records with 1% broken and at 20,000 with 25% broken: exact).
 """
 
 from __future__ import annotations

@@ -21,7 +21,10 @@ validate_cold          ``casd validate`` on the valid project, ``.casd-cache/`` 
 validate_warm          ``casd validate`` again after editing one record (cache kept)
 validate_cold_workers2 ``casd validate``, cache removed, with ``CASD_WORKERS=2`` (parsing in 2 processes)
 validate_nocache       ``casd validate`` with ``CASD_NO_CACHE=1``: what a cold run pays for writing the cache
-build_cold             ``casd build``, with build/current, datapackage.json and the cache removed
+build_first            ``casd build`` with build/current, datapackage.json and the cache removed: the first
+                       build of a project (casd's recovery then rebuilds build/current first, then builds)
+build_cold             ``casd build`` after editing one record, the cache removed, build/current kept (as in
+                       a fresh clone, where build/current is committed)
 build_warm             ``casd build`` again after editing one record (cache and build kept)
 frictionless           ``frictionless validate datapackage.json`` on the package the build wrote
 read_floor             list and read the bytes of every record and seed file (``baselines.py io``)
@@ -80,6 +83,7 @@ STEPS = (
     "validate_warm",
     "validate_cold_workers2",
     "validate_nocache",
+    "build_first",
     "build_cold",
     "build_warm",
     "frictionless",
@@ -101,7 +105,8 @@ WHAT = {
     "validate_warm": "casd validate after editing 1 record (cache kept)",
     "validate_cold_workers2": "casd validate, no cache, CASD_WORKERS=2 (parsing in 2 processes)",
     "validate_nocache": "casd validate with CASD_NO_CACHE=1 (no cache read or written)",
-    "build_cold": "casd build, no cache, no previous build",
+    "build_first": "casd build, no cache, no build/current (recovery builds it first)",
+    "build_cold": "casd build after editing 1 record, no cache (build/current kept)",
     "build_warm": "casd build after editing 1 record (cache and build kept)",
     "frictionless": "frictionless validate datapackage.json (the built package)",
     "read_floor": "floor: read every record and seed file's bytes",
@@ -279,6 +284,14 @@ def drop_cache(p: Path) -> None:
     shutil.rmtree(p / ".casd-cache", ignore_errors=True)
 
 
+def prime_build(p: Path, editable: Path) -> None:
+    """A project with a current build (an untimed build first if there is none), then no cache and one record edited."""
+    if not (p / "build" / "current" / "datapackage.json").is_file():
+        subprocess.run([CASD, "build", "-C", str(p)], check=False, capture_output=True)
+    drop_cache(p)
+    edit_one(editable)
+
+
 def drop_build(p: Path) -> None:
     drop_cache(p)
     shutil.rmtree(p / "build" / "current", ignore_errors=True)
@@ -350,7 +363,8 @@ def step_runs(name: str, ctx: Ctx) -> tuple[Callable[[], None], Callable[[], Run
         "validate_warm": (lambda: edit_one(editable), lambda: _casd(ctx, ["validate"], clean)),
         "validate_cold_workers2": (lambda: drop_cache(clean), lambda: _casd(ctx, ["validate"], clean, extra_env={"CASD_WORKERS": "2"})),
         "validate_nocache": (lambda: drop_cache(clean), lambda: _casd(ctx, ["validate"], clean, extra_env={"CASD_NO_CACHE": "1"})),
-        "build_cold": (lambda: drop_build(clean), lambda: _casd(ctx, ["build"], clean)),
+        "build_first": (lambda: drop_build(clean), lambda: _casd(ctx, ["build"], clean)),
+        "build_cold": (lambda: prime_build(clean, editable), lambda: _casd(ctx, ["build"], clean)),
         "build_warm": (lambda: edit_one(editable), lambda: _casd(ctx, ["build"], clean)),
         "frictionless": (lambda: None, lambda: measure([str(BIN / "frictionless"), "validate", "datapackage.json"], cwd=clean, cap_gb=ctx.cap_gb, timeout=ctx.timeout, keep_stdout=True)),
         "read_floor": (lambda: None, lambda: measure([*baseline, "io", str(clean)], keep_stdout=True)),
@@ -427,7 +441,7 @@ def run_size(size: int, opts: argparse.Namespace, steps: list[str]) -> dict[str,
         if (name in BASELINES and size > opts.baselines_max) or (name == "pre_read" and size > opts.probe_max):
             continue
         if name == "frictionless" and not (clean / "datapackage.json").is_file():
-            print(f"{size:>9} {name:<22} skipped: no built package (run build_cold first)", flush=True)
+            print(f"{size:>9} {name:<22} skipped: no built package (run a build step first)", flush=True)
             continue
         prepare, timed = step_runs(name, ctx)
         runs = []
@@ -540,6 +554,7 @@ RATIOS = [
     ("frictionless / casd build (cold)", "frictionless", "build_cold"),
     ("frictionless / casd validate (cold)", "frictionless", "validate_cold"),
     ("casd build / casd validate (both cold)", "build_cold", "validate_cold"),
+    ("first build (recovery + build) / build cold", "build_first", "build_cold"),
     ("validate after 1 edit / validate cold", "validate_warm", "validate_cold"),
     ("validate with 2 parsing workers / validate (both cold)", "validate_cold_workers2", "validate_cold"),
     ("validate without the cache / validate cold (which writes it)", "validate_nocache", "validate_cold"),

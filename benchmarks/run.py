@@ -607,7 +607,7 @@ def markdown(results: dict[str, Any]) -> str:
     lines = [
         "# casd performance: validate and build at scale",
         "",
-        "Written by `benchmarks/run.py` (raw figures in `RESULTS.json` beside this file). Every figure is one fresh process",
+        "Written by `benchmarks/run.py` (raw figures in `RESULTS.json` beside this file; what they mean: `FINDINGS.md`). Every figure is one fresh process",
         "(the median where a step ran more than once); the page cache is warm. **CPU** is user + sys of the process and of",
         "the workers it waited for (`os.wait4`), so CPU above wall means parallel work. **RSS** is the largest single",
         "process's peak (`ru_maxrss`); **tree** is the peak of the summed PSS of the process and all its descendants, sampled",
@@ -757,12 +757,15 @@ def _reproduce() -> list[str]:
         "```bash",
         ". .venv/bin/activate",
         "python benchmarks/generate.py 2000 /tmp/casd-check --check          # a valid dataset with 1% broken: exact problem count",
-        "python benchmarks/run.py --sizes 10000,100000                       # this file and RESULTS.json (about 20 min on 2 CPUs)",
+        "python benchmarks/run.py --sizes 10000 --repeat 3                   # this file and RESULTS.json (about 6 min on 2 CPUs)",
+        "python benchmarks/run.py --sizes 100000 --no-startup                # merged in (about 20 min)",
         "python benchmarks/run.py --sizes 1000000 --only validate_cold --mem-cap-gb 6 --timeout-s 2400 --no-startup",
         "```",
         "",
         "Generated projects are kept under `/tmp/casd-bench/` and reused while their parameters and the generator's version",
         "match (`--regen` makes them anew). Nothing is written inside the checkout but the two results files.",
+        "This VM's speed for allocation-heavy work drifts by up to 2× within an hour (see `calibrate_mem` and `FINDINGS.md`):",
+        "compare steps measured close together, and casd versions with `benchmarks/ab.py`.",
     ]
 
 

@@ -27,6 +27,7 @@ from pydantic import Field
 from ..model.records import Actor, Figure, MilitaryBase, Model, Place, Source, Statement
 from ..model.types import Text
 from ..paths import COVERAGE as FOLDER
+from ..read.sentences import sentences
 from .anchors import evidence_of
 from .evidence import AnchorError, SeedText, normalise
 from .issues import Issue, issue
@@ -83,8 +84,6 @@ class SeedCoverage:
         return self.covered / counted if counted else 1.0
 
 
-_SENTENCE_END = re.compile(r"[.!?][\"”’)\]]*(?=\s+[\"“(\[]?[A-Z0-9])")
-_ABBREVIATION = re.compile(r"(?:\b(?:Jan|Feb|Mar|Apr|Aug|Sept?|Oct|Nov|Dec|Mr|Mrs|Ms|Dr|St|No|vs)\.|\b(?:[A-Z]\.){2,})$")
 _QUOTATION = re.compile(r"[\"“]([^\"“”\n]{2,}?)[\"”]")
 _MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan\.|Feb\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.)"
 _DATE = re.compile(
@@ -109,25 +108,6 @@ _STOP = {
     "Afghan", "American", "European", "Western", "Islamist", "Islamic", "Muslim", "Muslims", "Uzbeks", "Tajiks",
     "Central", "Asian", "Soviet", "Category", "Published", "Written", "Courtesy", "Breaking", "News", "Latest", "Posts",
 }
-
-
-def sentences(text: str) -> list[tuple[int, int]]:
-    """Sentence spans: each non-empty line, split after ., ! or ? before a capital."""
-    spans = []
-    pos = 0
-    for line in text.split("\n"):
-        start = pos
-        pos += len(line) + 1
-        if not line.strip():
-            continue
-        cut = start
-        for m in _SENTENCE_END.finditer(line):
-            if _ABBREVIATION.search(line, 0, m.end()):
-                continue  # "Nov. 19", "U.S. Air Force": not a sentence end
-            spans.append((cut, start + m.end()))
-            cut = start + m.end()
-        spans.append((cut, start + len(line.rstrip())))
-    return [(a + (len(text[a:b]) - len(text[a:b].lstrip())), b) for a, b in spans if text[a:b].strip()]
 
 
 def _overlaps(a: tuple[int, int], spans: list[tuple[int, int]]) -> bool:

@@ -7,12 +7,9 @@ Unicode code points, as in the evidence table; the segments, joined, are the tex
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
-#: Words before a full stop that do not end a sentence.
-_ABBREVIATIONS = {"u.s", "u.n", "mr", "mrs", "ms", "dr", "st", "gen", "col", "lt", "jr", "sr", "vs", "no", "e.g", "i.e", "etc", "maj", "sgt", "capt", "rep", "sen", "gov"}
-_END = re.compile(r"[.!?…]+[\"”’')\]]*(?=\s)")
+from ..read.sentences import sentences
 
 
 @dataclass(frozen=True)
@@ -40,7 +37,7 @@ class Segment:
 
 def segment(text: str, spans: list[Span]) -> list[Segment]:
     """The text cut at every span boundary and sentence boundary, each piece with its covering spans."""
-    units = split_sentences(text)
+    units = sentences(text)
     cuts = {0, len(text)}
     for s in spans:
         if not 0 <= s.start <= s.end <= len(text):
@@ -70,32 +67,6 @@ def segment(text: str, spans: list[Span]) -> list[Segment]:
         if target is not None:
             target.anchors += keys
     return _merge(out)
-
-
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Sentence extents in text offsets (start, end), spaces around them excluded."""
-    out: list[tuple[int, int]] = []
-    for line in re.finditer(r"[^\n]+", text):
-        chunk = line.group()
-        base = line.start()
-        start = 0
-        for m in _END.finditer(chunk):
-            before = chunk[start : m.start()].split()
-            word = before[-1].lower() if before else ""
-            if m.group().startswith(".") and not m.group().startswith("..") and (word in _ABBREVIATIONS or len(word) == 1):
-                continue
-            out.append(_trim(chunk, start, m.end(), base))
-            start = m.end()
-        out.append(_trim(chunk, start, len(chunk), base))
-    return [(s, e) for s, e in out if e > s]
-
-
-def _trim(chunk: str, start: int, end: int, base: int) -> tuple[int, int]:
-    while start < end and chunk[start].isspace():
-        start += 1
-    while end > start and chunk[end - 1].isspace():
-        end -= 1
-    return base + start, base + end
 
 
 def _merge(segments: list[Segment]) -> list[Segment]:

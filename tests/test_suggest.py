@@ -44,3 +44,22 @@ def test_a_date_in_another_form_gets_its_edtf_form(project):
     ev = project / "dataset/events/bishkek-raid-2015-07-16.yaml"
     ev.write_text(ev.read_text().replace("date: 2015-07-16", "date: 16/07/2015"))
     assert "is not an EDTF date (YYYY, YYYY-MM, YYYY-MM-DD, optional ? ~ %); did you mean 2015-07-16?" in out(project)
+
+
+def test_a_large_pool_is_indexed_yet_suggests_exactly_what_difflib_suggests():
+    """The indexed search (character-count bounds, branch and bound) against difflib over the whole pool."""
+    import difflib
+    import random
+
+    from casd.curate.suggest import INDEX_FROM, Names
+
+    rng = random.Random(7)
+    stems = ["-".join("".join(rng.choice("abcdeiklmnorstuyz") for _ in range(rng.randint(2, 8))) for _ in range(rng.randint(1, 3))) for _ in range(400)]
+    pool = stems + [f"{s}-c{k}" for s in stems[:60] for k in range(40)]  # copies, as a scaled dataset has them
+    assert len(set(pool)) >= INDEX_FROM
+    names = Names(pool)
+    everything = sorted(set(pool))
+    probes = [w[:-1] for w in rng.sample(pool, 30)] + [w[:2] + w[3:] for w in rng.sample(pool, 30)] + [w.replace("a", "e") for w in rng.sample(pool, 30)] + ["zz", "q", "c1", "-"]
+    for word in probes:
+        expected = difflib.get_close_matches(word, everything, n=3, cutoff=0.6) or [c for c in everything if c.startswith(word) or word in c][:3]
+        assert names.closest(word) == expected, word

@@ -8,6 +8,7 @@ checks, the tables and coverage all read it, none recomputes it.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -85,12 +86,45 @@ def load_seeds(data: Dataset) -> tuple[dict[str, SeedText], list[Issue]]:
     return seeds, found
 
 
-def _elsewhere(seeds: Mapping[str, SeedText], source: str, quote: str) -> str:
-    """Where a quote not found in its seed might come from: the closest passage, or another seed."""
-    others = [sid for sid, seed in sorted(seeds.items()) if sid != source and seed.occurrences(normalise(quote))]
-    if others:
-        return f"; it is found verbatim in {', '.join(repr(o) for o in others)}: is `source` wrong?"
-    return passage(seeds[source], quote)
+class _Library:
+    """Every seed's normalised text in one string, to learn which seeds hold a quote with one search
+    (a quote not found in its own seed is looked for in all the others)."""
+
+    def __init__(self, seeds: Mapping[str, SeedText]):
+        self.seeds = seeds
+        self.ids = sorted(seeds)
+        self.starts: list[int] = []
+        self.text = ""  # joined on first use: most runs never need it
+
+    def _join(self) -> None:
+        at = 0
+        for sid in self.ids:
+            self.starts.append(at)
+            at += len(self.seeds[sid].norm) + 1
+        self.text = "\0".join(self.seeds[sid].norm for sid in self.ids)  # no normalised quote holds NUL
+
+    def holding(self, needle: str) -> list[str]:
+        """The ids of the seeds whose normalised text contains ``needle``, sorted."""
+        if not needle or "\0" in needle:
+            return [sid for sid in self.ids if self.seeds[sid].occurrences(needle)]
+        if not self.starts:
+            self._join()
+        found: list[str] = []
+        at = self.text.find(needle)
+        while at != -1:
+            i = bisect.bisect_right(self.starts, at) - 1
+            found.append(self.ids[i])
+            if i + 1 == len(self.ids):
+                break
+            at = self.text.find(needle, self.starts[i + 1])
+        return found
+
+    def elsewhere(self, source: str, quote: str) -> str:
+        """Where a quote not found in its seed might come from: another seed, or the closest passage."""
+        others = [sid for sid in self.holding(normalise(quote)) if sid != source]
+        if others:
+            return f"; it is found verbatim in {', '.join(repr(o) for o in others)}: is `source` wrong?"
+        return passage(self.seeds[source], quote)
 
 
 def resolve(data: Dataset, seeds: Mapping[str, SeedText], cache: Cache | None = None) -> tuple[Anchors, list[Issue]]:
@@ -100,6 +134,7 @@ def resolve(data: Dataset, seeds: Mapping[str, SeedText], cache: Cache | None = 
     found: list[Issue] = []
     spans: dict[AnchorKey, tuple[int, int]] = {}
     every = {sid: seed.sha256 for sid, seed in seeds.items()}
+    library = _Library(seeds)
     for item, rec in data.typed():
         entry = cache.entry_for(item) if cache is not None else None
         cited = {ev.source: seeds[ev.source].sha256 for _, ev in evidence_of(rec) if ev.source in seeds}
@@ -109,7 +144,7 @@ def resolve(data: Dataset, seeds: Mapping[str, SeedText], cache: Cache | None = 
             continue
         mine: dict[AnchorKey, tuple[int, int]] = {}
         problems: list[Issue] = []
-        _anchor_record(item, rec, seeds, mine, problems)
+        _anchor_record(item, rec, library, mine, problems)
         spans.update(mine)
         found += problems
         if entry is not None:
@@ -118,9 +153,9 @@ def resolve(data: Dataset, seeds: Mapping[str, SeedText], cache: Cache | None = 
     return Anchors(MappingProxyType(dict(seeds)), MappingProxyType(spans)), found
 
 
-def _anchor_record(item: RecordFile, rec: Record, seeds: Mapping[str, SeedText], spans: dict[AnchorKey, tuple[int, int]], found: list[Issue]) -> None:
+def _anchor_record(item: RecordFile, rec: Record, library: _Library, spans: dict[AnchorKey, tuple[int, int]], found: list[Issue]) -> None:
     for loc, ev in evidence_of(rec):
-        seed = seeds.get(ev.source)
+        seed = library.seeds.get(ev.source)
         if seed is None:  # unknown source (a dangling reference) or its file failed: reported there
             continue
         try:
@@ -128,7 +163,7 @@ def _anchor_record(item: RecordFile, rec: Record, seeds: Mapping[str, SeedText],
         except AnchorError as e:
             short = ev.quote if len(ev.quote) <= 80 else ev.quote[:77] + "..."
             if e.code == "quote-not-found":
-                e.params["hint"] = str(e.params.get("hint", "")) + _elsewhere(seeds, ev.source, ev.quote)
+                e.params["hint"] = str(e.params.get("hint", "")) + library.elsewhere(ev.source, ev.quote)
             found.append(item.at(loc + ("quote",), e.code, source=ev.source, quote=short, **e.params))
             continue
         spans[(item.table, item.id, loc)] = (a.start, a.end)

@@ -4,6 +4,8 @@ tells the curator what to type instead."""
 from __future__ import annotations
 
 import difflib
+import heapq
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -13,22 +15,93 @@ from ..model.relational import hints
 from ..model.types import bare, list_item
 from .evidence import SeedText, normalise
 
+#: Pools at least this large are indexed (below it, difflib over the whole pool is fast enough).
+INDEX_FROM = 1000
+
+
+class Names:
+    """A fixed pool of names to suggest from (the ids of a table, say), for many lookups.
+
+    The suggestions are exactly difflib's (``get_close_matches`` with cutoff 0.6, then a prefix or
+    substring match), but a large pool is indexed once: a table of each name's character counts,
+    from which the upper bound difflib itself uses first (``quick_ratio``: twice the characters in
+    common over the total length) is computed for every name at once with polars; only the names
+    that can reach the cutoff go through difflib. Each word is looked up once.
+    """
+
+    def __init__(self, candidates: Iterable[str]):
+        self.pool = sorted(set(candidates))
+        self._counts: Any = None  # the polars frame of character counts, built on first use
+        self._seen: dict[tuple[str, int], list[str]] = {}
+
+    def closest(self, word: str, n: int = 3) -> list[str]:
+        """The closest few names (by spelling), best first."""
+        found = self._seen.get((word, n))
+        if found is None:
+            found = self._seen[(word, n)] = self._closest(word, n)
+        return found
+
+    def did_you_mean(self, word: str) -> str:
+        """`` (did you mean 'x' or 'y'?)`` or ``""``."""
+        found = self.closest(word)
+        if not found:
+            return ""
+        return " (did you mean " + " or ".join(repr(f) for f in found) + "?)"
+
+    def _closest(self, word: str, n: int) -> list[str]:
+        found = self._best(word, n) if len(self.pool) >= INDEX_FROM else difflib.get_close_matches(word, self.pool, n=n, cutoff=CUTOFF)
+        if not found and word:  # a prefix or substring match (e.g. "kyrgyz" for "kyrgyzstan")
+            found = [c for c in self.pool if c.startswith(word) or word in c][:n]
+        return found
+
+    def _best(self, word: str, n: int) -> list[str]:
+        """``difflib.get_close_matches(word, pool, n, CUTOFF)``, by branch and bound: the names are
+        tried in decreasing order of their bound, and the search stops once ``n`` names score above
+        the next bound (a name's score never exceeds its bound, so no name left untried could enter)."""
+        matcher = difflib.SequenceMatcher()
+        matcher.set_seq2(word)
+        top: list[tuple[float, str]] = []  # a min-heap of the best n (score, name) so far
+        for bound, name in self._bounds(word):
+            if len(top) >= n and top[0][0] > bound:
+                break
+            matcher.set_seq1(name)
+            score = matcher.ratio()
+            if score >= CUTOFF:
+                (heapq.heappush if len(top) < n else heapq.heappushpop)(top, (score, name))
+        return [name for _, name in sorted(top, reverse=True)]
+
+    def _bounds(self, word: str) -> list[tuple[float, str]]:
+        """``(quick_ratio, name)`` of every name whose ``quick_ratio`` with ``word`` reaches the cutoff,
+        highest first (difflib's own first filter: twice the characters in common over the total length)."""
+        import polars as pl
+
+        if self._counts is None:
+            names = pl.Series("name", self.pool, dtype=pl.String)
+            alphabet = sorted({c for name in self.pool for c in name})
+            self._counts = pl.DataFrame(
+                [names, names.str.len_chars().alias("len")]
+                + [names.str.count_matches(c, literal=True).cast(pl.UInt16).alias(f"c{ord(c)}") for c in alphabet]
+            )
+        want = Counter(word)
+        have = [pl.min_horizontal(pl.col(f"c{ord(c)}"), pl.lit(k, pl.UInt16)) for c, k in want.items() if f"c{ord(c)}" in self._counts.columns]
+        common = pl.sum_horizontal(have) if have else pl.lit(0)
+        bound = (2.0 * common / (pl.col("len") + len(word))).alias("bound")
+        rows = self._counts.lazy().select(bound, "name").filter(pl.col("bound") >= CUTOFF).sort("bound", descending=True).collect()
+        return list(rows.iter_rows())
+
+
+#: difflib's similarity a suggestion must reach (``get_close_matches``' default)
+CUTOFF = 0.6
+
 
 def closest(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:
     """The closest few candidates (by spelling), best first."""
-    pool = sorted(set(candidates))
-    found = difflib.get_close_matches(word, pool, n=n, cutoff=0.6)
-    if not found:  # a prefix or substring match (e.g. "kyrgyz" for "kyrgyzstan")
-        found = [c for c in pool if word and (c.startswith(word) or word in c)][:n]
-    return found
+    return Names(candidates).closest(word, n)
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     """`` (did you mean 'x' or 'y'?)`` or ``""``."""
-    found = closest(word, candidates)
-    if not found:
-        return ""
-    return " (did you mean " + " or ".join(repr(f) for f in found) + "?)"
+    return Names(candidates).did_you_mean(word)
 
 
 def model_at(model: type[BaseModel], loc: tuple[str | int, ...]) -> type[BaseModel] | None:

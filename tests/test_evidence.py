@@ -1,6 +1,8 @@
 """Quote anchoring: exact offsets into the seed text."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from casd.curate.evidence import AnchorError, SeedText
 
@@ -46,3 +48,31 @@ def test_missing_quote_and_case_are_not_forgiven():
         with pytest.raises(AnchorError) as e:
             seed.anchor(q)
         assert e.value.code == "quote-not-found"
+
+
+def _reference_map(text: str) -> tuple[str, list[int]]:
+    """The normalised text and, for each of its characters, its original position: character by character."""
+    norm, index, i, t = [], [], 0, text.translate(str.maketrans({"‘": "'", "’": "'", "‚": "'", "′": "'", "“": '"', "”": '"', "„": '"', "″": '"'}))
+    while i < len(t):
+        j = i + 1
+        if t[i].isspace():
+            while j < len(t) and t[j].isspace():
+                j += 1
+        norm.append(" " if t[i].isspace() else t[i])
+        index.append(i)
+        i = j
+    return "".join(norm), index
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="ab'“”’\n\t \u00a0\u2003\u3000\r\x1c\x85é\u0301", max_size=40))
+def test_the_compact_position_map_agrees_with_a_character_by_character_map(text):
+    import bisect
+
+    from casd.curate.evidence import SeedText
+
+    seed = SeedText(text)
+    norm, index = _reference_map(text)
+    assert seed.norm == norm
+    assert [seed.original(k) for k in range(len(norm))] == index
+    assert [seed.norm_position(o) for o in range(len(text) + 1)] == [bisect.bisect_left(index, o) for o in range(len(text) + 1)]

@@ -20,6 +20,7 @@ import unicodedata
 from dataclasses import dataclass
 
 _SPACE = re.compile(r"\s+")
+_RUN = re.compile(r"\s\s+")
 _INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff]")
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "′": "'", "“": '"', "”": '"', "„": '"', "″": '"'})
 
@@ -48,30 +49,36 @@ class SeedText:
         self.text = text
         self.sha256 = sha256
         """sha256 of the seed file's bytes (what cached anchors depend on)."""
-        norm: list[str] = []
-        index: list[int] = []
-        i, n = 0, len(text)
         translated = text.translate(_QUOTES)
-        while i < n:
-            ch = translated[i]
-            if ch.isspace():
-                j = i
-                while j < n and translated[j].isspace():
-                    j += 1
-                norm.append(" ")
-                index.append(i)
-                i = j
-            else:
-                norm.append(ch)
-                index.append(i)
-                i += 1
-        self.norm = "".join(norm)
-        self._index = index  # normalised position -> original position
+        self.norm = _SPACE.sub(" ", translated)
+        # The map between normalised and original positions, kept as the runs of white space that
+        # normalising drops (all but the first character of each run): a few per paragraph, so a
+        # seed costs little memory however long it is.
+        self._starts: list[int] = []  # original position of each dropped block
+        self._ends: list[int] = []  # original position just after it
+        self._after: list[int] = []  # first normalised position whose original lies past the block
+        self._shift: list[int] = []  # characters dropped up to and including each block
+        dropped = 0
+        for run in _RUN.finditer(translated):
+            start, end = run.start() + 1, run.end()  # the first white-space character is kept
+            self._starts.append(start)
+            self._ends.append(end)
+            self._after.append(start - dropped)
+            dropped += end - start
+            self._shift.append(dropped)
         self._cache: dict[str, list[int]] = {}
+
+    def original(self, at: int) -> int:
+        """The original position of normalised position ``at``."""
+        k = bisect.bisect_right(self._after, at)
+        return at + (self._shift[k - 1] if k else 0)
 
     def norm_position(self, original: int) -> int:
         """The first normalised position at or after an original offset."""
-        return bisect.bisect_left(self._index, original)
+        k = bisect.bisect_right(self._ends, original)  # the blocks that end at or before it
+        if k < len(self._ends) and original >= self._starts[k]:  # a dropped character: the next kept one
+            return self._ends[k] - self._shift[k]
+        return original - (self._shift[k - 1] if k else 0)
 
     def occurrences(self, needle: str) -> list[int]:
         """Positions in the normalised text where a normalised needle starts."""
@@ -87,8 +94,8 @@ class SeedText:
     def span(self, at: int, length: int) -> Anchor:
         """The original-text span of ``length`` normalised characters from normalised position ``at``."""
         last = at + length - 1
-        start = self._index[at]
-        end = self._index[last] + 1
+        start = self.original(at)
+        end = self.original(last) + 1
         if self.norm[last] == " ":  # a trailing space stands for a whole run of white space
             while end < len(self.text) and self.text[end].isspace():
                 end += 1
@@ -116,7 +123,7 @@ class SeedText:
 
     def where(self, hits: list[int]) -> str:
         """`` (on lines 3 and 7)``: where the occurrences of a quote stand in the seed."""
-        lines = [self.text.count("\n", 0, self._index[h]) + 1 for h in hits]
+        lines = [self.text.count("\n", 0, self.original(h)) + 1 for h in hits]
         return " (on lines " + ", ".join(str(n) for n in lines[:-1]) + (" and " if len(lines) > 1 else "") + str(lines[-1]) + ")"
 
     def whole(self, a: Anchor) -> Anchor:

@@ -44,7 +44,7 @@ M = TypeVar("M", bound=Record)
 Loc = yamlio.Loc
 
 
-@dataclass
+@dataclass(slots=True)
 class RecordFile:
     """One record file: where it is, its positions, and the typed record (None if it failed)."""
 
@@ -213,15 +213,21 @@ def record_files(project: Path) -> tuple[list[tuple[str, str, Path]], list[Issue
 def read_dataset(project: Path, cache: Cache | None = None, progress: Callable[[int, int], None] | None = None) -> tuple[Dataset, list[Issue]]:
     """Read and type every record under ``project/dataset``. Issues are collected, never raised.
 
-    With a :class:`~casd.curate.cache.Cache`, a file whose entry is still valid is not parsed again.
+    Files are parsed as they are read, a batch at a time, so their bytes are never all held at
+    once; a record that typed cleanly keeps neither its raw data nor its positions (they are
+    re-read from its file for the few records a rule finds fault with). With a
+    :class:`~casd.curate.cache.Cache`, a file whose entry is still valid is not parsed again.
     """
-    from .cache import Entry
-
     project = Path(project)
     data = Dataset(project)
     files, found = record_files(project)
-    todo: list[tuple[str, str, str, bytes, Any]] = []  # files to parse: (table, stem, shown, bytes, stat)
-    slots: list[tuple[str, str, RecordFile | None, list[Issue]]] = []  # in file order, filled below
+    batch: list[tuple[str, str, str, bytes, Any, Path]] = []  # read, not yet parsed
+
+    def parse_batch() -> None:
+        for (item, problems), (*_, raw, st, path) in zip(parse_many([b[:4] for b in batch]), batch, strict=True):
+            _keep(data, cache, item, problems, found, raw, st, path)
+        batch.clear()
+
     for n, (table, stem, path) in enumerate(files, start=1):
         if progress is not None and n % 500 == 0:
             progress(n, len(files))
@@ -230,32 +236,42 @@ def read_dataset(project: Path, cache: Cache | None = None, progress: Callable[[
         if cache is not None and _regular(path):
             entry, st, raw = cache.lookup(shown, path)
             if entry is not None:
-                slots.append((table, stem, entry.item, entry.issues))
+                if len(batch):
+                    parse_batch()  # keep file order
+                data.tables[table][stem] = entry.item
+                found += entry.issues
                 continue
         try:
             if raw is None or len(raw) > MAX_RECORD_BYTES:
                 raw = read_regular(path, MAX_RECORD_BYTES)
         except FileRefused as e:
-            slots.append((table, stem, None, [issue("file-unreadable", shown, reason=str(e).split(": ", 1)[-1])]))
+            found.append(issue("file-unreadable", shown, reason=str(e).split(": ", 1)[-1]))
             continue
         except OSError as e:
-            slots.append((table, stem, None, [issue("file-unreadable", shown, reason=e.strerror or str(e))]))
+            found.append(issue("file-unreadable", shown, reason=e.strerror or str(e)))
             continue
-        todo.append((table, stem, shown, raw, st))
-        slots.append((table, stem, None, []))
-    parsed = iter(parse_many([(t, s, sh, r) for t, s, sh, r, _ in todo]))
-    pending = iter(todo)
-    for table, stem, item, problems in slots:
-        if item is None and not problems:
-            item, problems = next(parsed)
-            t, s, shown, raw, st = next(pending)
-            if cache is not None and st is not None:
-                lean = RecordFile(item.table, item.id, item.path, item.doc.without_positions(project / shown), item.record)
-                cache.store(shown, Entry(st, hashlib.sha256(raw).hexdigest(), lean, problems), live=item)
-        if item is not None:
-            data.tables[table][stem] = item
-        found += problems
+        batch.append((table, stem, shown, raw, st, path))
+        if len(batch) >= BATCH:
+            parse_batch()
+    parse_batch()
     return data, found
+
+
+#: Files read before they are parsed (a batch for the worker processes, when there are any).
+BATCH = 4000
+
+
+def _keep(data: Dataset, cache: Cache | None, item: RecordFile, problems: list[Issue], found: list[Issue], raw: bytes, st: Any, path: Path) -> None:
+    """Keep one parsed file: a lean copy of a typed record, and its entry in the cache."""
+    from .cache import Entry
+
+    if item.record is not None:
+        item.doc = item.doc.without_positions(path, raw)
+    data.tables[item.table][item.id] = item
+    found += problems
+    if cache is not None and st is not None:
+        lean = item if item.record is not None else RecordFile(item.table, item.id, item.path, item.doc.without_positions(path, raw))
+        cache.store(item.path, Entry(st, hashlib.sha256(raw).hexdigest(), lean, problems), live=item)
 
 
 def _regular(path: Path) -> bool:

@@ -15,6 +15,7 @@ where each value stands. Positions are 1-based ``(line, col)``.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ Pos = tuple[int, int]
 Loc = tuple[str | int, ...]
 
 
-@dataclass
+@dataclass(slots=True)
 class Document:
     """A parsed record file: its data and where each part of it stands."""
 
@@ -47,19 +48,21 @@ class Document:
     values: dict[Loc, Pos] = field(default_factory=dict)
     #: path -> (line, col) of the key that introduces the value
     keys: dict[Loc, Pos] = field(default_factory=dict)
-    #: where to re-read the positions from when they were not kept (a cached document: positions
-    #: are needed only for the few records with a problem, so the cache does not store them)
-    reload: Path | None = None
+    #: where to re-read the positions from when they were not kept: positions are needed only for
+    #: the few records with a problem, so a typed record keeps neither them nor its raw data
+    reload: str | None = None
+    #: the digest of the bytes the positions must come from (a file edited since is not trusted for them)
+    digest: bytes = b""
 
-    def without_positions(self, source: Path) -> Document:
-        """A copy that keeps the data and re-reads positions from ``source`` when first asked."""
-        return Document(self.path, self.data, reload=source)
+    def without_positions(self, source: Path, raw: bytes) -> Document:
+        """A lean copy, with neither data nor positions: they are re-read from ``source`` (whose bytes
+        were ``raw``) when first asked."""
+        return Document(self.path, reload=str(source), digest=fingerprint(raw))
 
     def where(self, loc: Loc, key: bool = False) -> Pos:
         """Best position for a path: the exact one, else the nearest enclosing one."""
         if self.reload is not None and not self.values:
-            again, _ = read(self.reload, self.path)
-            self.values, self.keys, self.reload = again.values, again.keys, None
+            self._reload(self.reload)
         table = self.keys if key else self.values
         loc = tuple(loc)
         while loc:
@@ -69,6 +72,21 @@ class Document:
                 return self.keys[loc]
             loc = loc[:-1]
         return self.values.get((), (1, 1))
+
+    def _reload(self, source: str) -> None:
+        self.reload = None
+        try:
+            raw = read_regular(Path(source), MAX_RECORD_BYTES)
+        except (OSError, FileRefused):
+            return  # gone since it was read: the issue is reported at the top of the file
+        if fingerprint(raw) == self.digest:
+            again, _ = parse_bytes(raw, self.path)
+            self.values, self.keys = again.values, again.keys
+
+
+def fingerprint(raw: bytes) -> bytes:
+    """A short digest of a file's bytes (to know a file is still what was read)."""
+    return hashlib.blake2b(raw, digest_size=16).digest()
 
 
 class _Reject(Exception):

@@ -157,3 +157,21 @@ def test_leftovers_of_a_crashed_build_are_cleaned(built):
     (built / "build/current/SHA256SUMS").unlink()
     assert cli("build", "-C", str(built)).exit_code == 0
     assert not (built / "build/.current.tmp-999").exists()
+
+
+def test_a_first_build_after_a_release_validates_the_dataset_once(released, monkeypatch):
+    """With build/current gone, recovery leaves it to the build (it used to validate and render twice)."""
+    import shutil
+
+    import casd.packaging.build as building
+
+    shutil.rmtree(released / "build/current")
+    calls = []
+    real = building.validate
+    monkeypatch.setattr(building, "validate", lambda project, *a, **k: calls.append(project) or real(project, *a, **k))
+    r = cli("build", "-C", str(released))
+    assert r.exit_code == 0, r.output
+    assert len(calls) == 1
+    dp = json.loads((released / "build/current/datapackage.json").read_text())
+    assert dp["version"].endswith("-dev") and not dp["version"].startswith("0.1.0")
+    assert cli("build", "--check", "-C", str(released)).exit_code == 0

@@ -36,7 +36,7 @@ def build(
         typer.echo(f"build is stale: {len(problems)} file(s) differ; run `casd build`" if problems else "build is current", err=True)
         raise typer.Exit(1 if problems else 0)
     with ProjectLock(base / LOCK, "build"):
-        for done in recover(base, "build"):
+        for done in recover(base, "build", rebuild=False):  # the build below brings build/current forward
             typer.echo(f"recovered: {done}", err=True)
         with refusing_on_issues(fmt, "build failed"):
             rendered = prepare(base)

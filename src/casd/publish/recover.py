@@ -76,8 +76,11 @@ def discard_interrupted(project: Path) -> list[str]:
     return done
 
 
-def roll_forward(project: Path) -> list[str]:
-    """Bring the follow-up files up to the latest published release (idempotent)."""
+def roll_forward(project: Path, rebuild: bool = True) -> list[str]:
+    """Bring the follow-up files up to the latest published release (idempotent).
+
+    ``rebuild=False`` leaves ``build/current`` to the caller (``casd build``, which is about to
+    build it anyway: rebuilding here too would validate and render the dataset twice)."""
     project = Path(project)
     releases = project / RELEASES
     entries = read_index(releases)
@@ -104,7 +107,7 @@ def roll_forward(project: Path) -> list[str]:
         if not citation.exists() or citation.read_bytes() != wanted:
             write_atomic(citation, wanted)
             done.append(f"CITATION.cff cites {version}")
-    if {_descriptor_version(project / CURRENT / "datapackage.json"), _descriptor_version(project / ROOT_DESCRIPTOR)} != {semver.dev(version)}:
+    if rebuild and {_descriptor_version(project / CURRENT / "datapackage.json"), _descriptor_version(project / ROOT_DESCRIPTOR)} != {semver.dev(version)}:
         try:
             write(project, prepare(project))
             done.append(f"build/current moved on to {semver.dev(version)}")
@@ -120,7 +123,7 @@ def _descriptor_version(path: Path) -> str | None:
         return None
 
 
-def recover(project: Path, command: str = "recover") -> list[str]:
+def recover(project: Path, command: str = "recover", rebuild: bool = True) -> list[str]:
     """Discard interrupted work, then roll forward the latest release (under the project lock)."""
     with ProjectLock(Path(project) / LOCK, command):
-        return discard_interrupted(project) + roll_forward(project)
+        return discard_interrupted(project) + roll_forward(project, rebuild)

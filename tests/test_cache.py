@@ -31,7 +31,7 @@ def broken(project):
 
 def test_a_warm_run_equals_a_cold_one_and_reads_only_what_changed(broken):
     first = validate(broken)
-    assert (broken / ".casd-cache" / cache_mod.FILE).is_file()
+    assert len(list((broken / ".casd-cache" / cache_mod.FOLDER).glob("*.pickle"))) == len({cache_mod.shard_of(k) for k in cache_mod.open_cache(broken).entries})
     same(first, cold(broken))
     c = cache_mod.open_cache(broken)
     assert len(c.entries) == 15
@@ -47,10 +47,28 @@ def test_a_warm_run_equals_a_cold_one_and_reads_only_what_changed(broken):
 
 def test_a_corrupt_cache_is_ignored_and_rebuilt(broken):
     validate(broken)
-    path = broken / ".casd-cache" / cache_mod.FILE
-    path.write_bytes(b"not a pickle")
+    shards = sorted((broken / ".casd-cache" / cache_mod.FOLDER).glob("*.pickle"))
+    shards[0].write_bytes(b"not a pickle")
+    shards[1].write_bytes(shards[1].read_bytes()[:-20])  # cut short
+    assert len(cache_mod.open_cache(broken).entries) < 15
     same(validate(broken), cold(broken))
-    assert cache_mod.open_cache(broken).entries  # rebuilt
+    assert len(cache_mod.open_cache(broken).entries) == 15  # rebuilt
+
+
+def test_an_edit_rewrites_one_shard_and_a_deleted_file_leaves_the_cache(broken):
+    validate(broken)
+    folder = broken / ".casd-cache" / cache_mod.FOLDER
+    before = {p.name: p.stat().st_mtime_ns for p in folder.glob("*.pickle")}
+    fig = broken / "dataset/figures/bishkek-raid-killed-4.yaml"
+    fig.write_text(fig.read_text().replace("notes: Two seeds count the dead differently.", "notes: Two seeds count the dead in different ways."))
+    same(validate(broken), cold(broken))
+    after = {p.name: p.stat().st_mtime_ns for p in folder.glob("*.pickle")}
+    assert [n for n in after if after[n] != before.get(n)] == [f"{cache_mod.shard_of('dataset/figures/bishkek-raid-killed-4.yaml'):02d}.pickle"]
+    gone = "dataset/places/bishkek.yaml"
+    (broken / gone).unlink()
+    warm = validate(broken)
+    same(warm, cold(broken))
+    assert gone not in cache_mod.open_cache(broken).entries
 
 
 def test_a_cache_of_other_code_is_ignored(broken, monkeypatch, tmp_path):

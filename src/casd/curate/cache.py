@@ -15,9 +15,13 @@ How it is invalidated:
   "racily clean" rule) is re-hashed anyway, and the content's sha256 decides;
 * one file's anchors, when any seed they cite changed (its sha256).
 
-A corrupt, foreign or stale cache is ignored and rebuilt, never trusted. It is written atomically
-(temporary file and rename), so concurrent runs from editors and hooks need no lock. It lives in
-``.casd-cache/`` (git-ignored); ``CASD_NO_CACHE=1`` turns it off.
+The entries are spread over :data:`SHARDS` files by a hash of their path, and a run rewrites only
+the shards whose entries changed: after one edit, one shard (about 1/32 of the cache) is written,
+not the whole cache. Entries of files that are gone are dropped.
+
+A corrupt, foreign or stale shard is ignored and rebuilt, never trusted. Each shard is written
+atomically (temporary file and rename), so concurrent runs from editors and hooks need no lock. It
+lives in ``.casd-cache/`` (git-ignored); ``CASD_NO_CACHE=1`` turns it off.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import os
 import pickle
 import sys
 import time
+import zlib
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import metadata
@@ -38,7 +43,9 @@ from .issues import Issue
 from .load import RecordFile
 
 CACHE_DIR = Path(".casd-cache")
-FILE = "validate-v1.pickle"
+FOLDER = "validate-v2"
+#: how many files the entries are spread over
+SHARDS = 32
 RACY_NS = 2_000_000_000
 
 Stat = tuple[int, int, int, int]
@@ -88,33 +95,53 @@ class Entry:
     """source id -> sha256 of the seed text the anchors were computed in."""
 
 
+def shard_of(shown: str) -> int:
+    """The shard an entry is kept in (stable across runs and machines)."""
+    return zlib.crc32(shown.encode("utf-8")) % SHARDS
+
+
 @dataclass
 class Cache:
     """The per-file results of the last run, and what this run read again (for the report)."""
 
     path: Path | None
+    """the folder of the shards (None: the cache is off)"""
     entries: dict[str, Entry] = field(default_factory=dict)
-    written_ns: int = 0
+    written_ns: dict[int, int] = field(default_factory=dict)
+    """shard -> when it was written (for the racily-clean rule)"""
     reused: int = 0
     reread: int = 0
-    changed: bool = False
+    dirty: set[int] = field(default_factory=set)
+    """the shards to write again"""
+    seen: set[str] = field(default_factory=set)
+    """the files this run looked up (entries of the others are dropped when it saves)"""
     live: dict[str, RecordFile] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.dirty)
+
+    def touch(self, shown: str) -> None:
+        """Mark an entry as changed (its shard is written again)."""
+        self.dirty.add(shard_of(shown))
 
     def lookup(self, shown: str, path: Path, raw: bytes | None = None) -> tuple[Entry | None, Stat, bytes | None]:
         """The entry for a file if it is still valid (stat, or else content), with the file's stat and
         the bytes if they had to be read."""
         st = stat_of(path)
+        self.seen.add(shown)
         entry = self.entries.get(shown)
         if entry is None:
             return None, st, raw
-        racy = st[1] >= self.written_ns - RACY_NS
+        racy = st[1] >= self.written_ns.get(shard_of(shown), 0) - RACY_NS
         if entry.stat == st and not racy:
             self.reused += 1
             return entry, st, raw
         data = raw if raw is not None else path.read_bytes()
         if hashlib.sha256(data).hexdigest() == entry.sha256:
-            entry.stat = st
-            self.changed = True
+            if entry.stat != st:  # the same content, touched: remember the new stat
+                entry.stat = st
+                self.touch(shown)
             self.reused += 1
             return entry, st, data
         return None, st, data
@@ -124,7 +151,7 @@ class Cache:
         self.entries[shown] = entry
         if live is not None:
             self.live[shown] = live
-        self.changed = True
+        self.touch(shown)
         self.reread += 1
 
     def entry_for(self, item: RecordFile) -> Entry | None:
@@ -135,26 +162,43 @@ class Cache:
         return entry
 
     def save(self) -> None:
-        if self.path is None or not self.changed:
+        """Write the shards that changed (and drop the entries of files this run did not find)."""
+        if self.path is None:
             return
+        if self.seen:
+            for gone in [shown for shown in self.entries if shown not in self.seen]:
+                del self.entries[gone]
+                self.touch(gone)
+        if not self.dirty:
+            return
+        shards: dict[int, dict[str, Entry]] = {n: {} for n in self.dirty}
+        for shown, entry in self.entries.items():
+            n = shard_of(shown)
+            if n in shards:
+                shards[n][shown] = entry
         try:
-            self.path.parent.mkdir(exist_ok=True)
-            payload = {"key": key(), "written_ns": time.time_ns(), "entries": self.entries}
-            write_atomic(self.path, pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+            self.path.mkdir(parents=True, exist_ok=True)
+            (self.path.parent / "validate-v1.pickle").unlink(missing_ok=True)  # the single-file cache of casd 2.0
+            for n, entries in sorted(shards.items()):
+                payload = {"key": key(), "written_ns": time.time_ns(), "entries": entries}
+                write_atomic(self.path / f"{n:02d}.pickle", pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
         except OSError:
             pass  # a cache that cannot be written costs time, never correctness
+        self.dirty.clear()
 
 
 def open_cache(project: Path) -> Cache:
-    """The project's cache, or an empty one (disabled, missing, corrupt, foreign or stale)."""
+    """The project's cache; a shard that is missing, corrupt, foreign or stale is empty."""
     if os.environ.get("CASD_NO_CACHE"):
         return Cache(None)
-    path = Path(project) / CACHE_DIR / FILE
-    try:
-        payload = pickle.loads(path.read_bytes())  # our own file, written atomically by casd
-        if not isinstance(payload, dict) or payload.get("key") != key() or not isinstance(payload.get("entries"), dict):
-            return Cache(path)
-        entries = {k: v for k, v in payload["entries"].items() if isinstance(v, Entry)}
-        return Cache(path, entries, int(payload.get("written_ns", 0)))
-    except Exception:  # noqa: BLE001 - any damage to the cache only means it is rebuilt
-        return Cache(path)
+    cache = Cache(Path(project) / CACHE_DIR / FOLDER)
+    for n in range(SHARDS):
+        try:
+            payload = pickle.loads((cache.path / f"{n:02d}.pickle").read_bytes())  # type: ignore[operator]  # set just above
+            if not isinstance(payload, dict) or payload.get("key") != key() or not isinstance(payload.get("entries"), dict):
+                continue
+            cache.entries.update((k, v) for k, v in payload["entries"].items() if isinstance(v, Entry) and shard_of(k) == n)
+            cache.written_ns[n] = int(payload.get("written_ns", 0))
+        except Exception:  # noqa: BLE001 - any damage to the cache only means it is rebuilt
+            continue
+    return cache

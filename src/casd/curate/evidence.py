@@ -18,6 +18,7 @@ import bisect
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cached_property
 
 _SPACE = re.compile(r"\s+")
 _RUN = re.compile(r"\s\s+")
@@ -49,8 +50,12 @@ class SeedText:
         self.text = text
         self.sha256 = sha256
         """sha256 of the seed file's bytes (what cached anchors depend on)."""
-        translated = text.translate(_QUOTES)
-        self.norm = _SPACE.sub(" ", translated)
+        self._cache: dict[str, list[int]] = {}
+
+    @cached_property
+    def norm(self) -> str:
+        """The normalised text (computed on first use: a run whose evidence is all cached needs none)."""
+        translated = self.text.translate(_QUOTES)
         # The map between normalised and original positions, kept as the runs of white space that
         # normalising drops (all but the first character of each run): a few per paragraph, so a
         # seed costs little memory however long it is.
@@ -66,15 +71,17 @@ class SeedText:
             self._after.append(start - dropped)
             dropped += end - start
             self._shift.append(dropped)
-        self._cache: dict[str, list[int]] = {}
+        return _SPACE.sub(" ", translated)
 
     def original(self, at: int) -> int:
         """The original position of normalised position ``at``."""
+        self.norm  # noqa: B018 - builds the map
         k = bisect.bisect_right(self._after, at)
         return at + (self._shift[k - 1] if k else 0)
 
     def norm_position(self, original: int) -> int:
         """The first normalised position at or after an original offset."""
+        self.norm  # noqa: B018 - builds the map
         k = bisect.bisect_right(self._ends, original)  # the blocks that end at or before it
         if k < len(self._ends) and original >= self._starts[k]:  # a dropped character: the next kept one
             return self._ends[k] - self._shift[k]

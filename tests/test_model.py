@@ -135,3 +135,17 @@ def test_the_derived_layout_keeps_every_published_table_and_column():
                 assert (a["type"], b["type"]) == ("string", "number")  # the 1.0.0 erratum, fixed
             else:
                 assert a["type"] == b["type"], (name, a["name"])
+
+
+def test_records_share_their_set_of_given_fields_safely():
+    """Typed records share one set of given fields per combination (memory), and copying one never changes another's."""
+    from casd.model.records import Place
+
+    raw = {"id": "a", "name": "A", "kind": "city", "evidence": [{"source": "s", "quote": "A"}]}
+    a, b = Place.model_validate(raw), Place.model_validate({**raw, "id": "b"})
+    assert a.model_fields_set is b.model_fields_set
+    assert a.evidence[0].model_fields_set is b.evidence[0].model_fields_set
+    before = set(a.model_fields_set)
+    c = a.model_copy(update={"notes": "copied"})
+    assert "notes" in c.model_fields_set and a.model_fields_set == b.model_fields_set == before
+    assert a.model_dump(exclude_unset=True) == {**raw, "evidence": [{"source": "s", "quote": "A"}]}

@@ -16,6 +16,7 @@ where each value stands. Positions are 1-based ``(line, col)``.
 from __future__ import annotations
 
 import hashlib
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -183,6 +184,8 @@ def _check_props(event: Any, doc: Document) -> None:
 #: Deepest nesting of lists and mappings a record may have (records need 4; the limit keeps a
 #: hostile file from exhausting Python's stack).
 MAX_DEPTH = 32
+#: Scalars up to this long are interned (:func:`sys.intern`).
+INTERN_UP_TO = 64
 
 
 def _node(parser: Any, event: Any, doc: Document, loc: Loc) -> object:
@@ -196,7 +199,8 @@ def _node(parser: Any, event: Any, doc: Document, loc: Loc) -> object:
         value = event.value
         if not event.style and value in _NULLS:  # plain (unquoted) only
             raise _Reject(issue("yaml-null", doc.path, *_pos(event.start_mark), text=value))
-        return value
+        # short values (ids, references, dates, sources) recur across records: one copy of each
+        return sys.intern(value) if len(value) <= INTERN_UP_TO else value
     if isinstance(event, ev.SequenceStartEvent):
         items: list[object] = []
         event = parser.get_event()

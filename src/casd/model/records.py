@@ -18,7 +18,7 @@ value in :class:`~casd.model.vocab.RecordTable`.
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -43,9 +43,23 @@ from .vocab import (
     Unit,
 )
 
+#: One set object per distinct set of given fields, shared by every record that gave those fields.
+_FIELDS_GIVEN: dict[frozenset[str], set[str]] = {}
+
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True, allow_inf_nan=False)
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Share the set of given fields between models that gave the same fields.
+
+        Pydantic keeps one such set per model object, a quarter of a typed record's memory; the
+        models are frozen, and Pydantic copies the set before changing it (``model_copy``), so one
+        shared set per distinct combination is safe and saves that quarter."""
+        given = self.__pydantic_fields_set__
+        shared = _FIELDS_GIVEN.setdefault(frozenset(given), given)
+        if shared is not given:
+            object.__setattr__(self, "__pydantic_fields_set__", shared)
 
 
 class Evidence(Model):

@@ -125,3 +125,37 @@ def test_long_runs_report_progress_and_quiet_ones_do_not(project):
 
     r = cli("validate", "-C", str(project))  # not a terminal: no bar, nothing extra
     assert r.stderr == "ok: 1015 record file(s) valid\n"
+
+
+def test_local_rules_read_nothing_but_their_record_and_their_cached_results_equal_a_cold_run(project):
+    """A rule marked local gives, on a one-record view, exactly what it gives that record on the whole
+    dataset (what makes caching its results per record sound); then a warm run after edits that
+    change those results equals a cold one."""
+    from dataclasses import replace
+
+    from casd.curate import checks
+    from casd.curate.load import Dataset
+    from casd.model.relational import layout
+
+    fig = project / "dataset/figures/bishkek-raid-killed-4.yaml"
+    fig.write_text(fig.read_text().replace("text: Four militants were reported killed in Bishkek", "text: Five militants\nlow: \"9\"").replace("notes: Two seeds", "notes: =Two seeds"))
+    st = project / "dataset/statements/putin-csto-preventive-measures.yaml"
+    st.write_text(st.read_text().replace("quote: ", "quote: Not in the evidence ", 1))
+    v = cold(project)
+    ctx = checks.Context(v.dataset, v.anchors, layout(), v.tombstones)
+    local = [r for r in checks.RULES if r.local]
+    emitted = set()
+    for r in local:
+        whole = sorted(r.check(ctx))
+        one_by_one = []
+        for item in v.dataset.all():
+            view = Dataset(v.dataset.root)
+            view.tables[item.table][item.id] = item
+            one_by_one += r.check(replace(ctx, dataset=view))
+        assert whole == sorted(one_by_one), r.name
+        emitted |= {i.code for i in whole}
+    assert {"figure-text-unsupported", "figure-bounds-order", "formula-like-text"} <= emitted
+    validate(project)  # fills the cache
+    fig.write_text(fig.read_text().replace("notes: =Two seeds", "notes: Two seeds"))
+    same(validate(project), cold(project))
+    same(validate(project), cold(project))  # every result from the cache

@@ -149,6 +149,7 @@ def resolve(data: Dataset, seeds: Mapping[str, SeedText], cache: Cache | None = 
         found += problems
         if entry is not None:
             entry.anchors, entry.anchor_issues, entry.seeds = mine, problems, (every if problems else cited)  # hints name other seeds
+            entry.rule_issues = None  # the local rules read the anchors: check the record again
             cache.touch(item.path)  # type: ignore[union-attr]  # entry is only set with a cache
     return Anchors(MappingProxyType(dict(seeds)), MappingProxyType(spans)), found
 

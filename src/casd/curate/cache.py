@@ -2,8 +2,9 @@
 re-reads only what changed. Cross-record checks still run on the whole dataset every time.
 
 What is cached, per record file: its parsed and typed result (:func:`casd.curate.load.read_record`:
-the record, its positions and its issues) and its evidence anchors (offsets and anchoring issues,
-with the sha256 of every seed they were anchored in).
+the record and its issues), its evidence anchors (offsets and anchoring issues, with the sha256 of
+every seed they were anchored in) and what the local rules found in it (the rules that read only
+the record and its evidence, ``@rule(..., local=True)``).
 
 How it is invalidated:
 
@@ -13,7 +14,7 @@ How it is invalidated:
 * one file's entry, when the file changed: a stat prefilter (size, mtime_ns, ctime_ns, inode)
   decides whether to re-read; a file whose mtime is within 2 s of the cache's own writing (git's
   "racily clean" rule) is re-hashed anyway, and the content's sha256 decides;
-* one file's anchors, when any seed they cite changed (its sha256).
+* one file's anchors and local rule results, when any seed they cite changed (its sha256).
 
 The entries are spread over :data:`SHARDS` files by a hash of their path, and a run rewrites only
 the shards whose entries changed: after one edit, one shard (about 1/32 of the cache) is written,
@@ -93,6 +94,9 @@ class Entry:
     anchor_issues: list[Issue] = field(default_factory=list)
     seeds: dict[str, str] = field(default_factory=dict)
     """source id -> sha256 of the seed text the anchors were computed in."""
+    rule_issues: tuple[Issue, ...] | None = None
+    """What the local rules (:mod:`casd.curate.checks`) found in this record, valid as long as its
+    anchors are (None: not checked yet)."""
 
 
 def shard_of(shown: str) -> int:

@@ -55,12 +55,12 @@ def validate(project: Path, use_cache: bool = True, progress: Callable[[int, int
     found += problems
     anchors, problems = resolve(data, seeds, cache)
     found += problems
-    if cache is not None:
-        cache.save()
     lists, problems, _ = read_lists(project, TOMBSTONES, {"retired": Tombstone})
     found += problems
     tombstones = tuple(t for t in lists["retired"] if isinstance(t, Tombstone))
-    found += checks.run(checks.Context(data, anchors, layout(), tombstones))
+    found += checks.run(checks.Context(data, anchors, layout(), tombstones), cache)
+    if cache is not None:
+        cache.save()
     return Validated(data, meta if isinstance(meta, PackageMeta) else None, anchors, sorted(set(found)), tombstones)
 
 

@@ -14,14 +14,17 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from ...model.records import Tombstone
 from ...model.relational import Layout
 from ..anchors import Anchors
 from ..issues import CODES, Issue
 from ..load import Dataset, Loc
+
+if TYPE_CHECKING:
+    from ..cache import Cache
 
 
 @dataclass(frozen=True)
@@ -43,19 +46,23 @@ class Rule:
     codes: tuple[str, ...]
     check: Check
     doc: str
+    local: bool = False
+    """Whether the rule reads nothing but each record itself, its own evidence anchors and the seeds
+    they lie in: then its issues for a record are cached with the record (see :func:`run`)."""
 
 
 RULES: list[Rule] = []
 
 
-def rule(*codes: str) -> Callable[[Check], Check]:
-    """Register a check and the codes it emits (unknown codes fail at import)."""
+def rule(*codes: str, local: bool = False) -> Callable[[Check], Check]:
+    """Register a check and the codes it emits (unknown codes fail at import); ``local=True`` for a
+    rule that reads only each record itself (and its evidence), never another record."""
     for code in codes:
         if code not in CODES:
             raise KeyError(f"rule code {code!r} is not defined in casd.curate.issues.CODES")
 
     def register(func: Check) -> Check:
-        RULES.append(Rule(func.__name__, codes, func, (func.__doc__ or "").strip()))
+        RULES.append(Rule(func.__name__, codes, func, (func.__doc__ or "").strip(), local))
         return func
 
     return register
@@ -76,12 +83,38 @@ def walk(obj: Any, path: tuple[str, ...], loc: Loc = ()) -> Iterator[tuple[Loc, 
         yield from walk(value, rest, loc + (head,))
 
 
-def run(ctx: Context) -> list[Issue]:
-    """Run every registered rule."""
+def run(ctx: Context, cache: Cache | None = None) -> list[Issue]:
+    """Run every registered rule.
+
+    With a validation cache, the local rules run only on the records whose cached rule results are
+    not valid (their file or a seed they cite changed since, or they were never checked), and the
+    cached results stand for the others; the rules across records always run on the whole dataset.
+    """
     found: list[Issue] = []
+    if cache is None:
+        for r in RULES:
+            found += r.check(ctx)
+        return found
+    stale = Dataset(ctx.dataset.root)
+    kept: list[Issue] = []
+    for item in ctx.dataset.all():
+        entry = cache.entry_for(item)
+        if entry is None or entry.rule_issues is None:
+            stale.tables[item.table][item.id] = item
+        else:
+            kept += entry.rule_issues
+    fresh: dict[str, list[Issue]] = {}
     for r in RULES:
-        found += r.check(ctx)
-    return found
+        for i in r.check(replace(ctx, dataset=stale) if r.local else ctx):
+            found.append(i)
+            if r.local:
+                fresh.setdefault(i.path, []).append(i)
+    for item in stale.all():
+        entry = cache.entry_for(item)
+        if entry is not None:
+            entry.rule_issues = tuple(fresh.get(item.path, ()))
+            cache.touch(item.path)
+    return found + kept
 
 
 def _register_all() -> None:

@@ -61,7 +61,7 @@ def _target(item: RecordFile, rec: Record, c: int, claim: Claim) -> tuple[Any, t
     return matches[0], child, sub
 
 
-@rule("claim-field-unknown", "claim-item-unknown", "claim-value-invalid", "claim-preferred-twice", "claim-preferred-mismatch")
+@rule("claim-field-unknown", "claim-item-unknown", "claim-value-invalid", "claim-preferred-twice", "claim-preferred-mismatch", local=True)
 def claims_fit_their_field(ctx: Context) -> Iterator[Issue]:
     """Claims name a single-valued field (``field`` or ``list.field`` with ``item``), hold a valid
     value of its type (``(absent)`` only for an optional field), and the preferred one fills it."""

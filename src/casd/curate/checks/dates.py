@@ -37,7 +37,7 @@ def _rests_on_inference(record: Any, field: str) -> bool:
     return any(not use.fields or field in use.fields for use in record.inferences)
 
 
-@rule("date-note-missing")
+@rule("date-note-missing", local=True)
 def uncertain_dates_say_why(ctx: Context) -> Iterator[Issue]:
     """An uncertain (``?`` or ``%``) or year-less (``XXXX``) date has its reasoning in a note, or
     cites the inference (table inferences) it rests on."""
@@ -55,7 +55,7 @@ def uncertain_dates_say_why(ctx: Context) -> Iterator[Issue]:
                     yield item.at(loc, "date-note-missing", field=shown, value=value, note=".".join(str(p) for p in note_loc))
 
 
-@rule("interval-reversed")
+@rule("interval-reversed", local=True)
 def periods_run_forward(ctx: Context) -> Iterator[Issue]:
     """A period's ``until`` is not before its ``since`` (memberships, operators)."""
     for table, path in ctx.layout.date_fields:

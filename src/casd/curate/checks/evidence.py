@@ -11,7 +11,7 @@ from ..issues import Issue
 from . import Context, rule
 
 
-@rule("evidence-field-unknown")
+@rule("evidence-field-unknown", local=True)
 def evidence_fields_exist(ctx: Context) -> Iterator[Issue]:
     """An evidence item's ``fields`` name fields of its record."""
     for item, rec in ctx.dataset.typed():
@@ -22,7 +22,7 @@ def evidence_fields_exist(ctx: Context) -> Iterator[Issue]:
                     yield item.at(loc + ("fields", f), "evidence-field-unknown", name=name, table=item.table)
 
 
-@rule("inference-field-unknown")
+@rule("inference-field-unknown", local=True)
 def inference_fields_exist(ctx: Context) -> Iterator[Issue]:
     """An inference use's ``fields`` name fields of its record."""
     for item, rec in ctx.dataset.typed():
@@ -59,7 +59,7 @@ def _inside_quotation_marks(text: str, start: int, end: int) -> str | None:
     return None
 
 
-@rule("direct-quote-unquoted")
+@rule("direct-quote-unquoted", local=True)
 def direct_quotes_are_quoted(ctx: Context) -> Iterator[Issue]:
     """A direct quote lies inside one pair of quotation marks in the source that gives it."""
     for item in ctx.dataset.tables["statements"].values():
@@ -85,7 +85,7 @@ def direct_quotes_are_quoted(ctx: Context) -> Iterator[Issue]:
                 yield item.at(("quote",), "direct-quote-unquoted", source=reasons[0][0], why=reasons[0][1])
 
 
-@rule("statement-quote-unsupported")
+@rule("statement-quote-unsupported", local=True)
 def statement_quote_in_evidence(ctx: Context) -> Iterator[Issue]:
     """A statement's quote is part of one of its evidence quotes."""
     for item in ctx.dataset.tables["statements"].values():

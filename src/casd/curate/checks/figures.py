@@ -11,7 +11,7 @@ from ..issues import Issue
 from . import Context, rule
 
 
-@rule("figure-text-unsupported", "figure-range-incomplete", "figure-bounds-order")
+@rule("figure-text-unsupported", "figure-range-incomplete", "figure-bounds-order", local=True)
 def figure_is_as_printed(ctx: Context) -> Iterator[Issue]:
     """A figure's text appears in its evidence; a range has both bounds; low <= value <= high."""
     for item in ctx.dataset.tables["figures"].values():

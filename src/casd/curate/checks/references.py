@@ -36,7 +36,7 @@ def references_exist(ctx: Context) -> Iterator[Issue]:
                 yield item.at((poly.field,), "dangling-reference", table=target, id=value, hint=hint(target, value))
 
 
-@rule("self-reference")
+@rule("self-reference", local=True)
 def no_self_reference(ctx: Context) -> Iterator[Issue]:
     """A record does not refer to itself (its own parent, related event or alternative)."""
     for ref in ctx.layout.references:

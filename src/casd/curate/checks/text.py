@@ -48,7 +48,7 @@ def _strings(obj: Any, loc: Loc) -> Iterator[tuple[Loc, str]]:
         yield loc, obj
 
 
-@rule("formula-like-text")
+@rule("formula-like-text", local=True)
 def no_formula_like_text(ctx: Context) -> Iterator[Issue]:
     """Curator-written text does not begin with a spreadsheet formula character (a warning)."""
     for item, rec in ctx.dataset.typed():

@@ -159,3 +159,16 @@ def test_local_rules_read_nothing_but_their_record_and_their_cached_results_equa
     fig.write_text(fig.read_text().replace("notes: =Two seeds", "notes: Two seeds"))
     same(validate(project), cold(project))
     same(validate(project), cold(project))  # every result from the cache
+
+
+def test_parsing_in_worker_processes_gives_exactly_the_serial_results(broken, monkeypatch):
+    from casd.curate import load
+
+    serial = cold(broken)
+    monkeypatch.setattr(load, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(load, "BATCH", 4)  # several batches, each spread over the workers
+    monkeypatch.setenv("CASD_WORKERS", "2")
+    parallel = cold(broken)
+    same(parallel, serial)
+    assert [i.path for i in parallel.issues] == [i.path for i in serial.issues]
+    assert [list(t) for t in parallel.dataset.tables.values()] == [list(t) for t in serial.dataset.tables.values()]

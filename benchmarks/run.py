@@ -19,10 +19,10 @@ calibrate_cpu          a fixed pure-Python CPU loop: how fast the machine was (i
 calibrate_mem          a fixed allocation of about 600 MB of small objects (page faults: sys time)
 validate_cold          ``casd validate`` on the valid project, ``.casd-cache/`` removed first
 validate_warm          ``casd validate`` again after editing one record (cache kept)
-validate_cold_workers2 ``casd validate``, cache removed, with ``CASD_WORKERS=2`` (parsing in 2 processes)
+validate_cold_serial   ``casd validate``, cache removed, with ``CASD_WORKERS=1`` (parsing in this process only)
 validate_nocache       ``casd validate`` with ``CASD_NO_CACHE=1``: what a cold run pays for writing the cache
 build_first            ``casd build`` with build/current, datapackage.json and the cache removed: the first
-                       build of a project (casd's recovery then rebuilds build/current first, then builds)
+                       build of a project (one validation since 2 December 2026; recovery used to build twice)
 build_cold             ``casd build`` after editing one record, the cache removed, build/current kept (as in
                        a fresh clone, where build/current is committed)
 build_warm             ``casd build`` again after editing one record (cache and build kept)
@@ -81,7 +81,7 @@ STEPS = (
     "calibrate_mem",
     "validate_cold",
     "validate_warm",
-    "validate_cold_workers2",
+    "validate_cold_serial",
     "validate_nocache",
     "build_first",
     "build_cold",
@@ -103,9 +103,9 @@ WHAT = {
     "calibrate_mem": f'machine speed, memory: python -c "{CALIBRATE_MEM}"',
     "validate_cold": "casd validate, no cache",
     "validate_warm": "casd validate after editing 1 record (cache kept)",
-    "validate_cold_workers2": "casd validate, no cache, CASD_WORKERS=2 (parsing in 2 processes)",
+    "validate_cold_serial": "casd validate, no cache, CASD_WORKERS=1 (parsing in one process)",
     "validate_nocache": "casd validate with CASD_NO_CACHE=1 (no cache read or written)",
-    "build_first": "casd build, no cache, no build/current (recovery builds it first)",
+    "build_first": "casd build, no cache, no build/current (a first build)",
     "build_cold": "casd build after editing 1 record, no cache (build/current kept)",
     "build_warm": "casd build after editing 1 record (cache and build kept)",
     "frictionless": "frictionless validate datapackage.json (the built package)",
@@ -361,7 +361,7 @@ def step_runs(name: str, ctx: Ctx) -> tuple[Callable[[], None], Callable[[], Run
     table: dict[str, tuple[Callable[[], None], Callable[[], Run]]] = {
         "validate_cold": (lambda: drop_cache(clean), lambda: _casd(ctx, ["validate"], clean)),
         "validate_warm": (lambda: edit_one(editable), lambda: _casd(ctx, ["validate"], clean)),
-        "validate_cold_workers2": (lambda: drop_cache(clean), lambda: _casd(ctx, ["validate"], clean, extra_env={"CASD_WORKERS": "2"})),
+        "validate_cold_serial": (lambda: drop_cache(clean), lambda: _casd(ctx, ["validate"], clean, extra_env={"CASD_WORKERS": "1"})),
         "validate_nocache": (lambda: drop_cache(clean), lambda: _casd(ctx, ["validate"], clean, extra_env={"CASD_NO_CACHE": "1"})),
         "build_first": (lambda: drop_build(clean), lambda: _casd(ctx, ["build"], clean)),
         "build_cold": (lambda: prime_build(clean, editable), lambda: _casd(ctx, ["build"], clean)),
@@ -554,9 +554,9 @@ RATIOS = [
     ("frictionless / casd build (cold)", "frictionless", "build_cold"),
     ("frictionless / casd validate (cold)", "frictionless", "validate_cold"),
     ("casd build / casd validate (both cold)", "build_cold", "validate_cold"),
-    ("first build (recovery + build) / build cold", "build_first", "build_cold"),
+    ("first build / build cold", "build_first", "build_cold"),
     ("validate after 1 edit / validate cold", "validate_warm", "validate_cold"),
-    ("validate with 2 parsing workers / validate (both cold)", "validate_cold_workers2", "validate_cold"),
+    ("validate in one process / validate with the default workers (both cold)", "validate_cold_serial", "validate_cold"),
     ("validate without the cache / validate cold (which writes it)", "validate_nocache", "validate_cold"),
     ("build after 1 edit / build cold", "build_warm", "build_cold"),
     ("validate broken (1%) / validate valid (cold)", "validate_cold_broken", "validate_cold"),

@@ -172,3 +172,27 @@ def test_parsing_in_worker_processes_gives_exactly_the_serial_results(broken, mo
     same(parallel, serial)
     assert [i.path for i in parallel.issues] == [i.path for i in serial.issues]
     assert [list(t) for t in parallel.dataset.tables.values()] == [list(t) for t in serial.dataset.tables.values()]
+    import threading
+
+    stop = threading.Event()
+    bar = threading.Thread(target=stop.wait)  # as a progress bar's thread: the workers come from a fork server
+    bar.start()
+    try:
+        same(cold(broken), serial)
+    finally:
+        stop.set()
+        bar.join()
+
+
+def test_the_number_of_parsing_processes_is_checked(monkeypatch):
+    from casd.curate.load import workers
+    from casd.errors import CasdError
+
+    monkeypatch.setenv("CASD_WORKERS", "3")
+    assert workers() == 3
+    monkeypatch.delenv("CASD_WORKERS")
+    assert 1 <= workers() <= 4
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv("CASD_WORKERS", bad)
+        with pytest.raises(CasdError, match="CASD_WORKERS"):
+            workers()

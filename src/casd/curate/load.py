@@ -16,14 +16,17 @@ import os
 import re
 import stat
 import sys
+import threading
+from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from ..errors import CasdError
 from ..fs import MAX_RECORD_BYTES, FileRefused, read_regular
 from ..model.records import TABLES, Record
 from ..model.types import SLUG
@@ -222,43 +225,44 @@ def read_dataset(project: Path, cache: Cache | None = None, progress: Callable[[
     data = Dataset(project)
     files, found = record_files(project)
     batch: list[tuple[str, str, str, bytes, Any, Path]] = []  # read, not yet parsed
+    with Parser(len(files)) as parser:
 
-    def parse_batch() -> None:
-        for (item, problems), (*_, raw, st, path) in zip(parse_many([b[:4] for b in batch]), batch, strict=True):
-            _keep(data, cache, item, problems, found, raw, st, path)
-        batch.clear()
+        def keep(done: Iterator[tuple[tuple[RecordFile, list[Issue]], tuple[str, str, str, bytes, Any, Path]]]) -> None:
+            for (item, problems), (*_, raw, st, path) in done:
+                _keep(data, cache, item, problems, found, raw, st, path)
 
-    for n, (table, stem, path) in enumerate(files, start=1):
-        if progress is not None and n % 500 == 0:
-            progress(n, len(files))
-        shown = f"{DATASET.as_posix()}/{table}/{stem}.yaml"
-        raw, st = None, None
-        if cache is not None and _regular(path):
-            entry, st, raw = cache.lookup(shown, path)
-            if entry is not None:
-                if len(batch):
-                    parse_batch()  # keep file order
-                data.tables[table][stem] = entry.item
-                found += entry.issues
+        for n, (table, stem, path) in enumerate(files, start=1):
+            if progress is not None and n % 500 == 0:
+                progress(n, len(files))
+            shown = f"{DATASET.as_posix()}/{table}/{stem}.yaml"
+            raw, st = None, None
+            if cache is not None and _regular(path):
+                entry, st, raw = cache.lookup(shown, path)
+                if entry is not None:
+                    data.tables[table][stem] = entry.item
+                    found += entry.issues
+                    continue
+            try:
+                if raw is None or len(raw) > MAX_RECORD_BYTES:
+                    raw = read_regular(path, MAX_RECORD_BYTES)
+            except FileRefused as e:
+                found.append(issue("file-unreadable", shown, reason=str(e).split(": ", 1)[-1]))
                 continue
-        try:
-            if raw is None or len(raw) > MAX_RECORD_BYTES:
-                raw = read_regular(path, MAX_RECORD_BYTES)
-        except FileRefused as e:
-            found.append(issue("file-unreadable", shown, reason=str(e).split(": ", 1)[-1]))
-            continue
-        except OSError as e:
-            found.append(issue("file-unreadable", shown, reason=e.strerror or str(e)))
-            continue
-        batch.append((table, stem, shown, raw, st, path))
-        if len(batch) >= BATCH:
-            parse_batch()
-    parse_batch()
+            except OSError as e:
+                found.append(issue("file-unreadable", shown, reason=e.strerror or str(e)))
+                continue
+            data.tables[table][stem] = _PENDING  # holds the file's place in id order until it is parsed
+            batch.append((table, stem, shown, raw, st, path))
+            if len(batch) >= BATCH:
+                keep(parser.submit(batch))
+                batch = []
+        keep(parser.submit(batch))
+        keep(parser.drain())
     return data, found
 
 
-#: Files read before they are parsed (a batch for the worker processes, when there are any).
-BATCH = 4000
+#: Files read before they are parsed (a batch for a worker process, when there are any).
+BATCH = 500
 
 
 def _keep(data: Dataset, cache: Cache | None, item: RecordFile, problems: list[Issue], found: list[Issue], raw: bytes, st: Any, path: Path) -> None:
@@ -284,23 +288,78 @@ def _regular(path: Path) -> bool:
 
 #: Below this many files to parse, one process is faster than a pool.
 PARALLEL_FROM = 2000
+#: what stands in a table for a file read but not parsed yet
+_PENDING = RecordFile("", "", "", yamlio.Document(""))
+
+Parsed = tuple[RecordFile, list[Issue]]
+B = TypeVar("B")
 
 
-def _parse_chunk(chunk: list[tuple[str, str, str, bytes]]) -> list[tuple[RecordFile, list[Issue]]]:
+def _parse_chunk(chunk: list[tuple[str, str, str, bytes]]) -> list[Parsed]:
     return [read_record(*args) for args in chunk]
 
 
-def parse_many(files: list[tuple[str, str, str, bytes]]) -> list[tuple[RecordFile, list[Issue]]]:
-    """:func:`read_record` over many files; results in input order.
+def workers() -> int:
+    """How many processes parse: ``CASD_WORKERS``, or else the CPUs this process may use (at most 4:
+    beyond that, taking the records back in this process is the bottleneck)."""
+    value = os.environ.get("CASD_WORKERS", "").strip()
+    if not value:
+        try:
+            return min(4, len(os.sched_getaffinity(0)))
+        except AttributeError:  # not on Linux
+            return min(4, os.cpu_count() or 1)
+    if not value.isdigit() or int(value) < 1:
+        raise CasdError(f"CASD_WORKERS={value!r}: expected a whole number of processes, 1 or more")
+    return int(value)
 
-    ``CASD_WORKERS=N`` spreads the parsing over N processes. It is off by default: measured on
-    2 cores at 10k files, sending the typed records back costs more than parsing them in parallel
-    saves (benchmarks/RESULTS.md)."""
-    workers = int(os.environ.get("CASD_WORKERS", "1") or 1)
-    if len(files) < PARALLEL_FROM or workers < 2:
-        return _parse_chunk(files)
-    size = max(200, len(files) // (workers * 8))
-    chunks = [files[i : i + size] for i in range(0, len(files), size)]
-    context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return [result for part in pool.map(_parse_chunk, chunks) for result in part]
+
+class Parser:
+    """:func:`read_record` over batches of files, results in submission order.
+
+    With 2 or more :func:`workers` and at least :data:`PARALLEL_FROM` files, batches are parsed in
+    worker processes while this process goes on reading the next files, and each batch's results
+    are taken back in order (measured at 100k files on 2 cores: 1.4 times faster than one process;
+    benchmarks/RESULTS.md). Otherwise each batch is parsed here when submitted. Workers are forked,
+    or started from a fork server when another thread runs (a progress bar), since forking a
+    process with threads is unsafe."""
+
+    def __init__(self, files: int):
+        self.workers = workers()
+        self.pool: ProcessPoolExecutor | None = None
+        if self.workers >= 2 and files >= PARALLEL_FROM:
+            method = "fork" if threading.active_count() == 1 else "forkserver"
+            context = multiprocessing.get_context(method if sys.platform.startswith("linux") else "spawn")
+            if method == "forkserver":
+                context.set_forkserver_preload([__name__])
+            self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        self.pending: deque[tuple[Future[list[Parsed]], list[Any]]] = deque()
+
+    def __enter__(self) -> Parser:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+    def submit(self, batch: list[B]) -> Iterator[tuple[Parsed, B]]:
+        """Parse a batch (each item starts with ``read_record``'s four arguments); yields the results
+        that are ready, of this batch or earlier ones, in order."""
+        if not batch:
+            return
+        args = [b[:4] for b in batch]  # type: ignore[index]  # see the docstring
+        if self.pool is None:
+            yield from zip(_parse_chunk(args), batch, strict=True)
+            return
+        self.pending.append((self.pool.submit(_parse_chunk, args), batch))
+        while len(self.pending) > 2 * self.workers or (self.pending and self.pending[0][0].done()):
+            yield from self._take()
+
+    def drain(self) -> Iterator[tuple[Parsed, Any]]:
+        """The results of every batch still pending, in order."""
+        while self.pending:
+            yield from self._take()
+
+    def _take(self) -> Iterator[tuple[Parsed, Any]]:
+        future, batch = self.pending.popleft()
+        yield from zip(future.result(), batch, strict=True)
+

@@ -316,23 +316,26 @@ def workers() -> int:
 class Parser:
     """:func:`read_record` over batches of files, results in submission order.
 
-    With 2 or more :func:`workers` and at least :data:`PARALLEL_FROM` files, batches are parsed in
-    worker processes while this process goes on reading the next files, and each batch's results
-    are taken back in order (measured at 100k files on 2 cores: 1.4 times faster than one process;
-    benchmarks/RESULTS.md). Otherwise each batch is parsed here when submitted. Workers are forked,
-    or started from a fork server when another thread runs (a progress bar), since forking a
-    process with threads is unsafe."""
+    With 2 or more :func:`workers`, at least :data:`PARALLEL_FROM` files and a full batch of
+    :data:`BATCH` files to parse (so not after one edit), batches are parsed in worker processes
+    while this process goes on reading the next files, and each batch's results are taken back in
+    order (measured at 100k files on 2 cores: 1.07 to 1.45 times faster than one process, by the
+    hour; benchmarks/RESULTS.md). Otherwise each batch is parsed here when submitted. Workers are
+    forked, or started from a fork server when another thread runs (a progress bar), since forking
+    a process with threads is unsafe."""
 
     def __init__(self, files: int):
         self.workers = workers()
-        self.pool: ProcessPoolExecutor | None = None
-        if self.workers >= 2 and files >= PARALLEL_FROM:
-            method = "fork" if threading.active_count() == 1 else "forkserver"
-            context = multiprocessing.get_context(method if sys.platform.startswith("linux") else "spawn")
-            if method == "forkserver":
-                context.set_forkserver_preload([__name__])
-            self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        self.parallel = self.workers >= 2 and files >= PARALLEL_FROM
+        self.pool: ProcessPoolExecutor | None = None  # started with the first full batch
         self.pending: deque[tuple[Future[list[Parsed]], list[Any]]] = deque()
+
+    def _start(self) -> ProcessPoolExecutor:
+        method = "fork" if threading.active_count() == 1 else "forkserver"
+        context = multiprocessing.get_context(method if sys.platform.startswith("linux") else "spawn")
+        if method == "forkserver":
+            context.set_forkserver_preload([__name__])
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
 
     def __enter__(self) -> Parser:
         return self
@@ -347,7 +350,9 @@ class Parser:
         if not batch:
             return
         args = [b[:4] for b in batch]  # type: ignore[index]  # see the docstring
-        if self.pool is None:
+        if self.pool is None and self.parallel and len(batch) >= BATCH:
+            self.pool = self._start()
+        if self.pool is None:  # a few files (after an edit, say) are parsed faster here
             yield from zip(_parse_chunk(args), batch, strict=True)
             return
         self.pending.append((self.pool.submit(_parse_chunk, args), batch))

@@ -4,9 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ...model.relational import Layout
 from ..issues import Issue
+from ..load import Loc, RecordFile
 from ..suggest import Names
 from . import Context, rule, walk
+
+
+def references_of(item: RecordFile, layout: Layout) -> tuple[tuple[Loc, str, str], ...]:
+    """``(location, target table, id)`` of every reference a typed record makes: each ``Ref`` field,
+    and each polymorphic ``PolyRef`` pair. Worked out once per record: the validation cache keeps it
+    with the record, so a run after an edit reads it instead of walking every record again."""
+    if item.refs is None:
+        found: list[tuple[Loc, str, str]] = []
+        for ref in layout.references:
+            if ref.table == item.table:
+                found += ((loc, ref.target, value) for loc, value in walk(item.record, ref.path))
+        for poly in layout.poly_references:
+            if poly.table == item.table:
+                target, value = str(getattr(item.record, poly.table_field)), getattr(item.record, poly.field)
+                if value is not None:
+                    found.append(((poly.field,), target, value))
+        item.refs = tuple(found)
+    return item.refs
 
 
 @rule("dangling-reference")
@@ -20,20 +40,12 @@ def references_exist(ctx: Context) -> Iterator[Issue]:
             names[table] = Names(data.tables[table])
         return names[table].did_you_mean(value)
 
-    for ref in ctx.layout.references:
-        for item in data.tables[ref.table].values():
-            if item.record is None:
-                continue
-            for loc, value in walk(item.record, ref.path):
-                if value not in data.tables[ref.target]:
-                    yield item.at(loc, "dangling-reference", table=ref.target, id=value, hint=hint(ref.target, value))
-    for poly in ctx.layout.poly_references:
-        for item in data.tables[poly.table].values():
-            if item.record is None:
-                continue
-            target, value = str(getattr(item.record, poly.table_field)), getattr(item.record, poly.field)
-            if value is not None and value not in data.tables[target]:
-                yield item.at((poly.field,), "dangling-reference", table=target, id=value, hint=hint(target, value))
+    for item in data.all():
+        if item.record is None:
+            continue
+        for loc, target, value in references_of(item, ctx.layout):
+            if value not in data.tables.get(target, ()):
+                yield item.at(loc, "dangling-reference", table=target, id=value, hint=hint(target, value))
 
 
 @rule("self-reference", local=True)

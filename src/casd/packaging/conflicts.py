@@ -46,6 +46,10 @@ def _groups(figures: dict[str, Figure]) -> list[list[Figure]]:
     """Connected groups of figures linked by ``alternatives`` (either direction), each sorted by id."""
     seen: set[str] = set()
     groups = []
+    named_by: dict[str, list[str]] = {}  # figure id -> the figures that name it as an alternative
+    for f in figures.values():
+        for other in dict.fromkeys(f.alternatives):
+            named_by.setdefault(other, []).append(f.id)
     for fid in sorted(figures):
         if fid in seen or not figures[fid].alternatives:
             continue
@@ -57,7 +61,7 @@ def _groups(figures: dict[str, Figure]) -> list[list[Figure]]:
             seen.add(cur)
             group.append(figures[cur])
             stack += figures[cur].alternatives
-            stack += [f.id for f in figures.values() if cur in f.alternatives]
+            stack += named_by.get(cur, [])
         groups.append(sorted(group, key=lambda f: f.id))
     return groups
 

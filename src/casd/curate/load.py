@@ -56,9 +56,9 @@ class RecordFile:
     path: str
     doc: yamlio.Document
     record: Record | None = None
-    refs: tuple[tuple[Loc, str, str], ...] | None = None
-    """``(location, target table, id)`` of every reference the record makes, once a rule asked
-    (:func:`casd.curate.checks.references.references_of`; kept in the validation cache with the record)."""
+    refs: tuple[str, ...] | None = None
+    """``(table, id, table, id, ...)`` of the references the record makes, once a rule asked
+    (:mod:`casd.curate.checks.references`; kept in the validation cache with the record)."""
 
     def at(self, loc: Loc, code: str, /, **params: object) -> Issue:
         """An issue located at the value of a path inside this record (its dotted path is the issue's field)."""

@@ -4,6 +4,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from conftest import ROOT
 
 
@@ -34,3 +36,13 @@ def test_casd_load_is_visible_to_type_checkers(tmp_path):
     assert 'Revealed type is "Overload(' in r.stdout, r.stdout + r.stderr
     assert "polars.dataframe.frame.DataFrame" in r.stdout, r.stdout
     assert json.dumps("casd.load") and "has no attribute" not in r.stdout
+
+
+@pytest.mark.slow
+def test_loading_into_polars_never_aborts_the_interpreter_at_exit():
+    """casd.load's polars frames used to come from pyarrow's Parquet reader; with polars 2.1 about
+    four runs in ten then aborted at exit ("terminate called without an active exception")."""
+    code = 'import casd, polars as pl\nprint(casd.load("events", version="2.0.0").height)'
+    for _ in range(8):
+        r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+        assert r.returncode == 0 and r.stdout.strip().isdigit(), r.stderr

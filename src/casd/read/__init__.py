@@ -72,13 +72,15 @@ def load(table: str, version: str | None = None, format: str = "polars", sums_sh
     names = release.table_names()
     if table not in names:
         raise CasdError(f"no table {table!r} in release {release.version}; tables: {', '.join(names)}")
+    if format == "polars":  # polars reads the verified bytes itself: no Arrow hand-over, no pyarrow threads
+        import io
+
+        import polars as pl
+
+        return pl.read_parquet(io.BytesIO(release.read_bytes(f"{table}.parquet")))
     data = release.table(table)
     if format == "arrow":
         return data
-    if format == "polars":
-        import polars as pl
-
-        return pl.from_arrow(data)
     import pandas as pd  # optional: only for those who ask for pandas
 
     return data.to_pandas(types_mapper=pd.ArrowDtype)

@@ -230,7 +230,16 @@ def test_load_parses_the_very_bytes_it_verified(released, monkeypatch):
         return real(source, *args, **kwargs)
 
     monkeypatch.setattr(pq, "ParquetFile", spy)
-    casd.load("events", "0.1.0")
+    casd.load("events", "0.1.0", format="arrow")
+    casd.load("events", "0.1.0", format="pandas")
+    assert seen == [io.BytesIO, io.BytesIO]
+
+    import polars as pl
+
+    seen.clear()
+    read_parquet = pl.read_parquet
+    monkeypatch.setattr(pl, "read_parquet", lambda source, *a, **k: seen.append(type(source)) or read_parquet(source, *a, **k))
+    casd.load("events", "0.1.0")  # polars reads the verified bytes itself
     assert seen == [io.BytesIO]
 
 

@@ -121,10 +121,6 @@ class Cache:
     """the files this run looked up (entries of the others are dropped when it saves)"""
     live: dict[str, RecordFile] = field(default_factory=dict)
 
-    @property
-    def changed(self) -> bool:
-        return bool(self.dirty)
-
     def touch(self, shown: str) -> None:
         """Mark an entry as changed (its shard is written again)."""
         self.dirty.add(shard_of(shown))

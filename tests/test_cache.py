@@ -168,7 +168,11 @@ def test_parsing_in_worker_processes_gives_exactly_the_serial_results(broken, mo
     monkeypatch.setattr(load, "PARALLEL_FROM", 1)
     monkeypatch.setattr(load, "BATCH", 4)  # several batches, each spread over the workers
     monkeypatch.setenv("CASD_WORKERS", "2")
+    started = []
+    start = load.Parser._start
+    monkeypatch.setattr(load.Parser, "_start", lambda self: started.append(1) or start(self))
     parallel = cold(broken)
+    assert started == [1]  # the batches really went to worker processes
     same(parallel, serial)
     assert [i.path for i in parallel.issues] == [i.path for i in serial.issues]
     assert [list(t) for t in parallel.dataset.tables.values()] == [list(t) for t in serial.dataset.tables.values()]

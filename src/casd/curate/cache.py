@@ -119,7 +119,6 @@ class Cache:
     """the shards to write again"""
     seen: set[str] = field(default_factory=set)
     """the files this run looked up (entries of the others are dropped when it saves)"""
-    live: dict[str, RecordFile] = field(default_factory=dict)
 
     def touch(self, shown: str) -> None:
         """Mark an entry as changed (its shard is written again)."""
@@ -146,18 +145,16 @@ class Cache:
             return entry, st, data
         return None, st, data
 
-    def store(self, shown: str, entry: Entry, live: RecordFile | None = None) -> None:
-        """Keep an entry (``live``: the object this run uses, when the entry holds a leaner copy)."""
+    def store(self, shown: str, entry: Entry) -> None:
+        """Keep an entry (its item is the very object this run uses)."""
         self.entries[shown] = entry
-        if live is not None:
-            self.live[shown] = live
         self.touch(shown)
         self.reread += 1
 
     def entry_for(self, item: RecordFile) -> Entry | None:
         """The entry of the record file this run uses (cached or just parsed)."""
         entry = self.entries.get(item.path)
-        if entry is None or (entry.item is not item and self.live.get(item.path) is not item):
+        if entry is None or entry.item is not item:
             return None
         return entry
 

@@ -269,16 +269,15 @@ BATCH = 500
 
 
 def _keep(data: Dataset, cache: Cache | None, item: RecordFile, problems: list[Issue], found: list[Issue], raw: bytes, st: Any, path: Path) -> None:
-    """Keep one parsed file: a lean copy of a typed record, and its entry in the cache."""
+    """Keep one parsed file, lean, and its entry in the cache. Its issues are already located, and a
+    typed record's positions are re-read from its file if a rule faults it, so no position is kept."""
     from .cache import Entry
 
-    if item.record is not None:
-        item.doc = item.doc.without_positions(path, raw)
+    item.doc = item.doc.without_positions(path, raw)
     data.tables[item.table][item.id] = item
     found += problems
     if cache is not None and st is not None:
-        lean = item if item.record is not None else RecordFile(item.table, item.id, item.path, item.doc.without_positions(path, raw))
-        cache.store(item.path, Entry(st, hashlib.sha256(raw).hexdigest(), lean, problems), live=item)
+        cache.store(item.path, Entry(st, hashlib.sha256(raw).hexdigest(), item, problems))
 
 
 def _regular(path: Path) -> bool:

@@ -161,6 +161,26 @@ def test_local_rules_read_nothing_but_their_record_and_their_cached_results_equa
     same(validate(project), cold(project))  # every result from the cache
 
 
+def test_a_run_after_an_edit_unpickles_no_record_but_the_edited_ones(broken):
+    """The rules across records read the cached facts of the other records, never their typed
+    records (a rule reading a record it did not declare would unpickle it, and fail this test)."""
+    from casd.curate import checks
+
+    validate(broken)
+    ev = broken / "dataset/events/bishkek-raid-2015-07-16.yaml"
+    ev.write_text(ev.read_text().replace("kind: ", "kind: s", 1))  # an error in the record
+    fig = broken / "dataset/figures/bishkek-raid-killed-4.yaml"
+    fig.write_text(fig.read_text().replace("subject_id: bishkek-raid-2015-07-16", "subject_id: csto-summit-2014-12-23"))  # an error across records
+    warm = validate(broken)
+    same(warm, cold(broken))
+    assert {"figure-alternative-mismatch", "invalid-value"} <= {i.code for i in warm.issues}
+    unpickled = {item.path for item in warm.dataset.all() if item.typed and not isinstance(item.stored, bytes)}
+    sources = {item.path for item in warm.dataset.tables["sources"].values()}  # their seeds are read on every run
+    assert unpickled == {fig.relative_to(broken).as_posix()} | sources  # the event failed to type
+    declared = {name for r in checks.RULES for name in r.reads.get("figures", ())} | {"id"}
+    assert set(vars(checks.facts(warm.dataset.tables["figures"]["bishkek-raid-killed-4"]))) == declared
+
+
 def test_parsing_in_worker_processes_gives_exactly_the_serial_results(broken, monkeypatch):
     from casd.curate import load
 

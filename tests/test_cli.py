@@ -39,6 +39,17 @@ def test_installed_entry_point_reports_problems_with_exit_1(project):
     assert "Traceback" not in r.stderr
 
 
+def test_the_entry_point_ends_at_once_yet_says_all_a_command_says(project):
+    """``main`` ends the process with ``os._exit`` once the command is done (no teardown): every byte
+    of its output still arrives, and the exit code is the command's."""
+    for i in range(400):  # more output than a pipe holds
+        (project / f"dataset/places/bad-{i}.yaml").write_text(f"id: bad-{i}\nname: X\nkind: nowhere\nevidence:\n  - source: x\n    quote: y\n")
+    for args in (["validate", "--format", "json"], ["validate"], ["stats"]):
+        inside, outside = cli(*args, "-C", str(project)), run_casd(*args, "-C", str(project))
+        assert (outside.returncode, outside.stdout, outside.stderr) == (inside.exit_code, inside.stdout, inside.stderr), args
+        assert len(outside.stdout) > 65536 or args != ["validate", "--format", "json"]
+
+
 def test_codebook_documents_every_column_join_and_value():
     from casd.model.relational import tables
     from casd.model.vocab import VOCABULARIES

@@ -40,7 +40,7 @@ class FileRefused(CasdError):
     """A file is not a regular file, is too large, or is a refused symlink."""
 
 
-def read_regular(path: Path, limit: int, follow_symlinks: bool = True) -> bytes:
+def read_regular(path: Path | str, limit: int, follow_symlinks: bool = True) -> bytes:
     """The bytes of a regular file of at most ``limit`` bytes (:class:`FileRefused` otherwise,
     ``OSError`` when it cannot be read). Opening never blocks: a FIFO is refused, not waited on."""
     flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)

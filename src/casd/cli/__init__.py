@@ -12,8 +12,11 @@ try:
 except ImportError as exc:  # a reading-only install (no curation extras)
     raise SystemExit("casd: the command line needs the curation toolchain: pip install 'casd[curate]'") from exc
 
+import gc
 import importlib
+import os
 import pkgutil
+import sys
 
 from .app import app
 
@@ -25,5 +28,25 @@ __all__ = ["app", "main"]
 
 
 def main() -> None:
-    """The console script's entry point."""
-    app()
+    """The console script's entry point.
+
+    Once a command has ended and its output is flushed, the process ends at once (``os._exit``, as
+    mypy does): Python would otherwise free every object a command built, one by one, which after
+    validating 100,000 records takes longer than checking the one that changed. Nothing is lost by
+    it: every file casd writes is written atomically and synced before the command returns, and a
+    worker pool is shut down by the command that started it. For the same reason the cyclic garbage
+    collector stays off from start to end (a command switches it off while it runs, see
+    :class:`casd.cli.app.CasdGroup`; switched on again, its first pass walks every object the
+    command built: 1.5 s after a validation of 100,000 records)."""
+    gc.disable()
+    try:
+        app()
+    except SystemExit as done:
+        if done.code is not None and not isinstance(done.code, int):
+            raise  # a message to print: the interpreter's own ending prints it
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (OSError, ValueError):  # a closed pipe: the interpreter's own ending reports it
+            raise done from None
+        os._exit(done.code or 0)

@@ -29,7 +29,7 @@ def fmt(
     from ..paths import LOCK
 
     base = root(project)
-    files, _ = record_files(base)
+    files = [(table, stem, Path(path)) for table, stem, path in record_files(base)[0]]
     if paths:
         wanted = [p.resolve() for p in paths]
         files = [f for f in files if any(f[2].resolve() == w or w in f[2].resolve().parents for w in wanted)]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -41,13 +42,21 @@ def evidence_of(record: Record) -> Iterator[tuple[Loc, Evidence]]:
 
 @dataclass(frozen=True)
 class Anchors:
-    """Seed texts by source id, and the offsets of every evidence quote that anchored."""
+    """Seed texts by source id, and the offsets of every evidence quote that anchored (kept per
+    record, as the validation cache keeps them: merged only if :attr:`spans` is asked for)."""
 
     seeds: Mapping[str, SeedText]
-    spans: Mapping[AnchorKey, tuple[int, int]]
+    records: Mapping[tuple[str, str], Mapping[AnchorKey, tuple[int, int]]]
+    """(table, record id) -> the offsets of that record's quotes"""
 
     def get(self, table: str, rid: str, loc: Loc) -> tuple[int, int] | None:
-        return self.spans.get((table, rid, loc))
+        mine = self.records.get((table, rid))
+        return None if mine is None else mine.get((table, rid, loc))
+
+    @cached_property
+    def spans(self) -> Mapping[AnchorKey, tuple[int, int]]:
+        """Every anchored quote's offsets, by (table, record id, location of the evidence item)."""
+        return MappingProxyType({k: v for mine in self.records.values() for k, v in mine.items()})
 
     def text(self, source: str, start: int, end: int) -> str:
         return self.seeds[source].text[start:end]
@@ -130,28 +139,38 @@ class _Library:
 def resolve(data: Dataset, seeds: Mapping[str, SeedText], cache: Cache | None = None) -> tuple[Anchors, list[Issue]]:
     """Anchor every evidence quote in its seed. Quotes of unknown sources are left to the reference check.
 
-    With a cache, a record whose file and cited seeds are unchanged reuses its anchors."""
+    With a cache, a record whose file and cited seeds are unchanged reuses its anchors (without
+    reading its typed record: the cache keeps which sources it cites)."""
     found: list[Issue] = []
-    spans: dict[AnchorKey, tuple[int, int]] = {}
+    records: dict[tuple[str, str], Mapping[AnchorKey, tuple[int, int]]] = {}
     every = {sid: seed.sha256 for sid, seed in seeds.items()}
     library = _Library(seeds)
-    for item, rec in data.typed():
-        entry = cache.entry_for(item) if cache is not None else None
-        cited = {ev.source: seeds[ev.source].sha256 for _, ev in evidence_of(rec) if ev.source in seeds}
-        if entry is not None and entry.anchors is not None and entry.seeds == (every if entry.anchor_issues else cited):
-            spans.update(entry.anchors)
-            found += entry.anchor_issues
+    for item in data.all():
+        if not item.typed:
             continue
+        entry = cache.entry_for(item) if cache is not None else None
+        if entry is not None and entry.anchors is not None and entry.cites is not None:
+            cited = {sid: every[sid] for sid in entry.cites if sid in every}
+            if entry.seeds == (every if entry.anchor_issues else cited):
+                if entry.anchors:
+                    records[item.table, item.id] = entry.anchors
+                found += entry.anchor_issues
+                continue
+        rec = item.record
+        assert rec is not None  # typed
         mine: dict[AnchorKey, tuple[int, int]] = {}
         problems: list[Issue] = []
         _anchor_record(item, rec, library, mine, problems)
-        spans.update(mine)
+        if mine:
+            records[item.table, item.id] = mine
         found += problems
         if entry is not None:
-            entry.anchors, entry.anchor_issues, entry.seeds = mine, problems, (every if problems else cited)  # hints name other seeds
+            cites = tuple(sorted({ev.source for _, ev in evidence_of(rec)}))
+            cited = {sid: every[sid] for sid in cites if sid in every}
+            entry.anchors, entry.anchor_issues, entry.seeds, entry.cites = mine, problems, (every if problems else cited), cites  # hints name other seeds
             entry.rule_issues = None  # the local rules read the anchors: check the record again
             cache.touch(item.path)  # type: ignore[union-attr]  # entry is only set with a cache
-    return Anchors(MappingProxyType(dict(seeds)), MappingProxyType(spans)), found
+    return Anchors(MappingProxyType(dict(seeds)), MappingProxyType(records)), found
 
 
 def _anchor_record(item: RecordFile, rec: Record, library: _Library, spans: dict[AnchorKey, tuple[int, int]], found: list[Issue]) -> None:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import shutil
 import sys
 import time
 import zlib
@@ -44,7 +45,7 @@ from .issues import Issue
 from .load import RecordFile
 
 CACHE_DIR = Path(".casd-cache")
-FOLDER = "validate-v2"
+FOLDER = "validate-v3"
 #: how many files the entries are spread over
 SHARDS = 32
 RACY_NS = 2_000_000_000
@@ -79,8 +80,9 @@ def _key(package: Path) -> str:
     return h.hexdigest()
 
 
-def stat_of(path: Path) -> Stat:
-    st = os.stat(path)
+def stat_of(path: Path | str, info: os.stat_result | None = None) -> Stat:
+    """What the prefilter compares (``info``: the file's status if it was just taken)."""
+    st = os.stat(path) if info is None else info
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
@@ -94,6 +96,8 @@ class Entry:
     anchor_issues: list[Issue] = field(default_factory=list)
     seeds: dict[str, str] = field(default_factory=dict)
     """source id -> sha256 of the seed text the anchors were computed in."""
+    cites: tuple[str, ...] | None = None
+    """the ids of the sources the record's evidence cites (known or not), sorted"""
     rule_issues: tuple[Issue, ...] | None = None
     """What the local rules (:mod:`casd.curate.checks`) found in this record, valid as long as its
     anchors are (None: not checked yet)."""
@@ -124,10 +128,10 @@ class Cache:
         """Mark an entry as changed (its shard is written again)."""
         self.dirty.add(shard_of(shown))
 
-    def lookup(self, shown: str, path: Path, raw: bytes | None = None) -> tuple[Entry | None, Stat, bytes | None]:
+    def lookup(self, shown: str, path: Path | str, info: os.stat_result | None = None, raw: bytes | None = None) -> tuple[Entry | None, Stat, bytes | None]:
         """The entry for a file if it is still valid (stat, or else content), with the file's stat and
-        the bytes if they had to be read."""
-        st = stat_of(path)
+        the bytes if they had to be read (``info``: its status, if the caller just took it)."""
+        st = stat_of(path, info)
         self.seen.add(shown)
         entry = self.entries.get(shown)
         if entry is None:
@@ -136,7 +140,7 @@ class Cache:
         if entry.stat == st and not racy:
             self.reused += 1
             return entry, st, raw
-        data = raw if raw is not None else path.read_bytes()
+        data = raw if raw is not None else Path(path).read_bytes()
         if hashlib.sha256(data).hexdigest() == entry.sha256:
             if entry.stat != st:  # the same content, touched: remember the new stat
                 entry.stat = st
@@ -176,6 +180,7 @@ class Cache:
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             (self.path.parent / "validate-v1.pickle").unlink(missing_ok=True)  # the single-file cache of casd 2.0
+            shutil.rmtree(self.path.parent / "validate-v2", ignore_errors=True)  # the shards before records were kept as bytes
             for n, entries in sorted(shards.items()):
                 payload = {"key": key(), "written_ns": time.time_ns(), "entries": entries}
                 write_atomic(self.path / f"{n:02d}.pickle", pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))

@@ -55,7 +55,7 @@ class Document:
     #: the digest of the bytes the positions must come from (a file edited since is not trusted for them)
     digest: bytes = b""
 
-    def without_positions(self, source: Path, raw: bytes) -> Document:
+    def without_positions(self, source: Path | str, raw: bytes) -> Document:
         """A lean copy, with neither data nor positions: they are re-read from ``source`` (whose bytes
         were ``raw``) when first asked."""
         return Document(self.path, reload=str(source), digest=fingerprint(raw))

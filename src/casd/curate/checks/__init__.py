@@ -7,21 +7,29 @@ the codes it may emit (each code is defined, with its meaning and fix, in
 function in the module of its theme, or in a new module here (every module of this package is
 imported, so nothing else needs editing); its code and message go in
 :data:`casd.curate.issues.CODES`.
+
+A rule that reads only one record at a time is ``local=True``. A rule across records declares
+the fields it reads of each table (``reads={"events": ("date", "related")}``) and reads them
+from :func:`facts`, never from the typed records: the validation cache keeps those few fields of
+every record, so that a run after an edit unpickles no record but the edited ones. A field a
+rule did not declare is not there (an ``AttributeError`` the tests meet at once).
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from ...model.records import Tombstone
 from ...model.relational import Layout
 from ..anchors import Anchors
 from ..issues import CODES, Issue
-from ..load import Dataset, Loc
+from ..load import Dataset, Loc, RecordFile
 
 if TYPE_CHECKING:
     from ..cache import Cache
@@ -49,23 +57,54 @@ class Rule:
     local: bool = False
     """Whether the rule reads nothing but each record itself, its own evidence anchors and the seeds
     they lie in: then its issues for a record are cached with the record (see :func:`run`)."""
+    reads: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """For a rule across records: table -> the fields of its records the rule reads (through
+    :func:`facts`)."""
 
 
 RULES: list[Rule] = []
 
 
-def rule(*codes: str, local: bool = False) -> Callable[[Check], Check]:
+def rule(*codes: str, local: bool = False, reads: Mapping[str, tuple[str, ...]] | None = None) -> Callable[[Check], Check]:
     """Register a check and the codes it emits (unknown codes fail at import); ``local=True`` for a
-    rule that reads only each record itself (and its evidence), never another record."""
+    rule that reads only each record itself (and its evidence), never another record; ``reads``
+    for a rule across records: the fields it reads of each table's records, through :func:`facts`."""
     for code in codes:
         if code not in CODES:
             raise KeyError(f"rule code {code!r} is not defined in casd.curate.issues.CODES")
+    if local and reads:
+        raise ValueError("a local rule reads its records themselves: it declares no facts")
 
     def register(func: Check) -> Check:
-        RULES.append(Rule(func.__name__, codes, func, (func.__doc__ or "").strip(), local))
+        RULES.append(Rule(func.__name__, codes, func, (func.__doc__ or "").strip(), local, dict(reads or {})))
+        _fields.cache_clear()
         return func
 
     return register
+
+
+class Facts(SimpleNamespace):
+    """The fields of one typed record that the rules across records read (``id`` and those they
+    declare with ``reads``), taken from it once and kept in the validation cache."""
+
+
+@functools.cache
+def _fields() -> dict[str, tuple[str, ...]]:
+    wanted: dict[str, set[str]] = {}
+    for r in RULES:
+        for table, names in r.reads.items():
+            wanted.setdefault(table, {"id"}).update(names)
+    return {table: tuple(sorted(names)) for table, names in wanted.items()}
+
+
+def facts(item: RecordFile) -> Facts | None:
+    """What the rules across records may read of a record file's typed record (None: it failed)."""
+    if not item.typed:
+        return None
+    if item.facts is None:
+        rec = item.record
+        item.facts = Facts(**{name: getattr(rec, name) for name in _fields().get(item.table, ("id",))})
+    return item.facts  # type: ignore[no-any-return]  # set above, or kept from a run of this very code
 
 
 def walk(obj: Any, path: tuple[str, ...], loc: Loc = ()) -> Iterator[tuple[Loc, Any]]:
@@ -103,6 +142,9 @@ def run(ctx: Context, cache: Cache | None = None) -> list[Issue]:
             stale.tables[item.table][item.id] = item
         else:
             kept += entry.rule_issues
+        if item.facts is None and item.typed:
+            facts(item)
+            cache.touch(item.path)  # its facts are kept with it
     fresh: dict[str, list[Issue]] = {}
     for r in RULES:
         for i in r.check(replace(ctx, dataset=stale) if r.local else ctx):

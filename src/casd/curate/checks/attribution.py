@@ -5,29 +5,27 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from ...model.records import Actor, Event
-from ..anchors import evidence_of
 from ..issues import Issue
-from . import Context, rule
+from . import Context, Facts, facts, rule
 
 #: words by which a source reports something as someone's claim rather than as fact
 HEDGES = re.compile(r"\b(claims?|claimed|alleged(?:ly)?|reportedly|said to|believed to|accused)\b", re.IGNORECASE)
 
 
-def _names(actor: Actor) -> list[str]:
+def _names(actor: Facts) -> list[str]:
     return [n for n in (actor.name, *actor.aliases) if len(n) > 2]
 
 
-@rule("attribution-unhedged", "attribution-hedged-quote")
+@rule("attribution-unhedged", "attribution-hedged-quote", reads={"actors": ("name", "aliases"), "events": ("participants", "evidence")})
 def attributions_are_allegations(ctx: Context) -> Iterator[Issue]:
     """A participant whose role is attributed (``attributed_by_id``) has an ``alleged-*`` role; a
     participant named in a hedged evidence quote is flagged for review (a warning)."""
-    actors = {a.id: a for a in ctx.dataset.records(Actor)}
+    actors = {item.id: rec for item in ctx.dataset.tables["actors"].values() if (rec := facts(item)) is not None}
     for item in ctx.dataset.tables["events"].values():
-        rec = item.record
-        if not isinstance(rec, Event):
+        rec = facts(item)
+        if rec is None:
             continue
-        quotes = [ev.quote for loc, ev in evidence_of(rec) if loc[0] == "evidence" and (not ev.fields or "participants" in ev.fields)]
+        quotes = [ev.quote for ev in rec.evidence if not ev.fields or "participants" in ev.fields]
         for j, p in enumerate(rec.participants):
             if p.role.startswith("alleged-"):
                 continue

@@ -6,11 +6,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from ...model import edtf
-from ...model.records import Event, Statement
 from ...model.vocab import DatePrecision
 from ..issues import Issue
 from ..load import Loc
-from . import Context, rule, walk
+from . import Context, facts, rule, walk
 
 _YEARLESS = {DatePrecision.day_unknown_year, DatePrecision.month_unknown_year}
 
@@ -84,22 +83,23 @@ def _disjoint(a: str, b: str) -> bool:
     return bool((x.start and y.end and x.start > y.end) or (y.start and x.end and y.start > x.end))
 
 
-@rule("date-outside-context")
+@rule("date-outside-context", reads={"statements": ("date", "setting_id"), "events": ("date", "related")})
 def dates_agree_with_context(ctx: Context) -> Iterator[Issue]:
     """A statement falls within its setting's dates; a part of an event within the whole."""
     events = ctx.dataset.tables["events"]
 
     def date_of(event_id: str) -> str | None:
         item = events.get(event_id)
-        return item.record.date if item is not None and isinstance(item.record, Event) else None
+        rec = facts(item) if item is not None else None
+        return rec.date if rec is not None else None
 
     for item in ctx.dataset.tables["statements"].values():
-        rec = item.record
-        if isinstance(rec, Statement) and rec.date and rec.setting_id and (other := date_of(rec.setting_id)) and _disjoint(rec.date, other):
+        rec = facts(item)
+        if rec is not None and rec.date and rec.setting_id and (other := date_of(rec.setting_id)) and _disjoint(rec.date, other):
             yield item.at(("date",), "date-outside-context", value=rec.date, other=rec.setting_id, other_date=other, relation="its setting")
     for item in events.values():
-        rec = item.record
-        if not isinstance(rec, Event) or not rec.date:
+        rec = facts(item)
+        if rec is None or not rec.date:
             continue
         for relation in rec.related:
             if relation.relation == "part-of" and (other := date_of(relation.event_id)) and _disjoint(rec.date, other):

@@ -8,7 +8,7 @@ from ...model.records import Figure
 from ..anchors import evidence_of
 from ..evidence import contains
 from ..issues import Issue
-from . import Context, rule
+from . import Context, Facts, facts, rule
 
 
 @rule("figure-text-unsupported", "figure-range-incomplete", "figure-bounds-order", local=True)
@@ -31,7 +31,7 @@ def figure_is_as_printed(ctx: Context) -> Iterator[Issue]:
                 yield item.at(("high",), "figure-bounds-order", bound="high", value=rec.high, other="value", other_value=rec.value)
 
 
-def bounds(f: Figure) -> tuple[float, float] | None:
+def bounds(f: Figure | Facts) -> tuple[float, float] | None:
     """The numeric range a figure allows (``None`` when it states no number)."""
     lo = f.low if f.low is not None else f.value
     hi = f.high if f.high is not None else f.value
@@ -49,35 +49,36 @@ def _shown(b: tuple[float, float]) -> str:
     return lo if b[0] == b[1] else f"{lo} to {hi}"
 
 
-@rule("figure-alternative-overlap")
+@rule("figure-alternative-overlap", reads={"figures": ("notes", "alternatives", "low", "high", "value", "qualifier")})
 def overlapping_alternatives_are_explained(ctx: Context) -> Iterator[Issue]:
     """Alternatives whose numeric bounds overlap state in ``notes`` how they disagree."""
     figures = ctx.dataset.tables["figures"]
     for item in figures.values():
-        rec = item.record
-        if not isinstance(rec, Figure) or rec.notes or (mine := bounds(rec)) is None:
+        rec = facts(item)
+        if rec is None or rec.notes or (mine := bounds(rec)) is None:
             continue
         for i, other_id in enumerate(rec.alternatives):
             other = figures.get(other_id)
-            if other is None or not isinstance(other.record, Figure) or (theirs := bounds(other.record)) is None:
+            o = facts(other) if other is not None else None
+            if o is None or (theirs := bounds(o)) is None:
                 continue
             if mine[0] <= theirs[1] and theirs[0] <= mine[1]:
                 yield item.at(("alternatives", i), "figure-alternative-overlap", other=other_id, other_range=_shown(theirs), range=_shown(mine))
 
 
-@rule("figure-alternative-mismatch", "figure-alternative-one-way", "figure-both-preferred")
+@rule("figure-alternative-mismatch", "figure-alternative-one-way", "figure-both-preferred", reads={"figures": ("alternatives", "measure", "subject_table", "subject_id", "rank")})
 def alternatives_agree(ctx: Context) -> Iterator[Issue]:
     """Alternatives share subject and measure, list each other, and at most one is preferred."""
     figures = ctx.dataset.tables["figures"]
     for item in figures.values():
-        rec = item.record
-        if not isinstance(rec, Figure):
+        rec = facts(item)
+        if rec is None:
             continue
         for i, other_id in enumerate(rec.alternatives):
             other = figures.get(other_id)
-            if other is None or not isinstance(other.record, Figure) or other_id == rec.id:
+            o = facts(other) if other is not None else None
+            if o is None or other_id == rec.id:
                 continue  # dangling or self: reported by the reference rules
-            o = other.record
             if (o.measure, o.subject_table, o.subject_id) != (rec.measure, rec.subject_table, rec.subject_id):
                 yield item.at(("alternatives", i), "figure-alternative-mismatch", other=other_id)
             elif rec.id not in o.alternatives:

@@ -48,7 +48,7 @@ def references_exist(ctx: Context) -> Iterator[Issue]:
         return names[table].did_you_mean(value)
 
     for item in data.all():
-        if item.record is None:
+        if not item.typed:
             continue
         flat = _targets(item, ctx.layout)
         if all(flat[i + 1] in data.tables.get(flat[i], ()) for i in range(0, len(flat), 2)):

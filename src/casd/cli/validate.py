@@ -28,7 +28,7 @@ def validate(
 
     base = root(project)
     with progress_bar("reading records") as progress:
-        result = run(base, progress=progress)
+        result = run(base, progress=progress, records=False)  # only the issues are printed
     shown, outside = select(result.issues, [str(p) for p in paths], base) if paths else (result.issues, 0)
     echo_issues(shown, fmt, [item.path for item in result.dataset.all()])
     failed = bool(result.errors)

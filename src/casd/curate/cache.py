@@ -189,8 +189,10 @@ class Cache:
         self.dirty.clear()
 
 
-def open_cache(project: Path) -> Cache:
-    """The project's cache; a shard that is missing, corrupt, foreign or stale is empty."""
+def open_cache(project: Path, records: bool = False) -> Cache:
+    """The project's cache; a shard that is missing, corrupt, foreign or stale is empty.
+
+    ``records``: unpickle each typed record as its shard is read (else only when first read)."""
     if os.environ.get("CASD_NO_CACHE"):
         return Cache(None)
     cache = Cache(Path(project) / CACHE_DIR / FOLDER)
@@ -199,7 +201,11 @@ def open_cache(project: Path) -> Cache:
             payload = pickle.loads((cache.path / f"{n:02d}.pickle").read_bytes())  # type: ignore[operator]  # set just above
             if not isinstance(payload, dict) or payload.get("key") != key() or not isinstance(payload.get("entries"), dict):
                 continue
-            cache.entries.update((k, v) for k, v in payload["entries"].items() if isinstance(v, Entry) and shard_of(k) == n)
+            entries = {k: v for k, v in payload["entries"].items() if isinstance(v, Entry) and shard_of(k) == n}
+            if records:
+                for entry in entries.values():
+                    entry.item.record  # noqa: B018 - unpickled now, while this shard's bytes can still be reused
+            cache.entries.update(entries)
             cache.written_ns[n] = int(payload.get("written_ns", 0))
         except Exception:  # noqa: BLE001 - any damage to the cache only means it is rebuilt
             continue

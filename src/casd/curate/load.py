@@ -72,7 +72,10 @@ class RecordFile:
     @property
     def record(self) -> Record | None:
         if type(self.stored) is bytes:
-            self.stored = pickle.loads(self.stored)  # noqa: S301 - bytes this package pickled (cache or worker)
+            rec = self.stored = pickle.loads(self.stored)  # noqa: S301 - bytes this package pickled (cache or worker)
+            if self.facts is not None:  # the facts take the record's values, rather than hold a copy of them
+                mine, fields = vars(self.facts), type(rec).model_fields
+                mine.update((name, getattr(rec, name)) for name in mine if name in fields)
         return self.stored  # type: ignore[return-value]  # bytes were replaced just above
 
     @record.setter

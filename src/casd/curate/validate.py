@@ -43,11 +43,15 @@ class Validated:
         return self
 
 
-def validate(project: Path, use_cache: bool = True, progress: Callable[[int, int], None] | None = None) -> Validated:
+def validate(project: Path, use_cache: bool = True, progress: Callable[[int, int], None] | None = None, records: bool = True) -> Validated:
     """Validate the dataset of a project folder: every issue at once (per-file results are reused
-    from the validation cache where their files are unchanged: :mod:`casd.curate.cache`)."""
+    from the validation cache where their files are unchanged: :mod:`casd.curate.cache`).
+
+    ``records=False`` for a caller that reads only the issues: the typed records of unchanged files
+    then stay pickled in the cache's form until (unless) something reads them. By default they are
+    unpickled as the cache is read, which takes less memory than unpickling them later, one by one."""
     project = Path(project)
-    cache = open_cache(project) if use_cache else None
+    cache = open_cache(project, records) if use_cache else None
     meta, found, _ = read_side_file(project, PACKAGE_META, PackageMeta)
     data, problems = read_dataset(project, cache, progress)
     found += problems

@@ -9,10 +9,11 @@ imported, so nothing else needs editing); its code and message go in
 :data:`casd.curate.issues.CODES`.
 
 A rule that reads only one record at a time is ``local=True``. A rule across records declares
-the fields it reads of each table (``reads={"events": ("date", "related")}``) and reads them
-from :func:`facts`, never from the typed records: the validation cache keeps those few fields of
-every record, so that a run after an edit unpickles no record but the edited ones. A field a
-rule did not declare is not there (an ``AttributeError`` the tests meet at once).
+what it reads of each table's records (``reads={"events": ("date", "part_of")}``): fields, or
+small values worked out from a record by a function registered with :func:`fact`. It reads them
+from :func:`facts`, never from the typed records: the validation cache keeps those few values of
+every record, so that a run after an edit unpickles no record but the edited ones. A fact a rule
+did not declare is not there (an ``AttributeError`` the tests meet at once).
 """
 
 from __future__ import annotations
@@ -83,6 +84,21 @@ def rule(*codes: str, local: bool = False, reads: Mapping[str, tuple[str, ...]] 
     return register
 
 
+#: table -> name -> a function from a typed record of the table to a small value a rule reads
+DERIVED: dict[str, dict[str, Callable[[Any], Any]]] = {}
+
+
+def fact(table: str) -> Callable[[Callable[[Any], Any]], Callable[[Any], Any]]:
+    """Register a fact worked out from each record of a table (named after the function): rules
+    across records read it, as they read a field, once they declare it in ``reads``."""
+
+    def register(func: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        DERIVED.setdefault(table, {})[func.__name__] = func
+        return func
+
+    return register
+
+
 class Facts(SimpleNamespace):
     """The fields of one typed record that the rules across records read (``id`` and those they
     declare with ``reads``), taken from it once and kept in the validation cache."""
@@ -102,8 +118,8 @@ def facts(item: RecordFile) -> Facts | None:
     if not item.typed:
         return None
     if item.facts is None:
-        rec = item.record
-        item.facts = Facts(**{name: getattr(rec, name) for name in _fields().get(item.table, ("id",))})
+        rec, derived = item.record, DERIVED.get(item.table, {})
+        item.facts = Facts(**{name: derived[name](rec) if name in derived else getattr(rec, name) for name in _fields().get(item.table, ("id",))})
     return item.facts  # type: ignore[no-any-return]  # set above, or kept from a run of this very code
 
 

@@ -83,7 +83,7 @@ def _disjoint(a: str, b: str) -> bool:
     return bool((x.start and y.end and x.start > y.end) or (y.start and x.end and y.start > x.end))
 
 
-@rule("date-outside-context", reads={"statements": ("date", "setting_id"), "events": ("date", "related")})
+@rule("date-outside-context", reads={"statements": ("date", "setting_id"), "events": ("date", "part_of")})
 def dates_agree_with_context(ctx: Context) -> Iterator[Issue]:
     """A statement falls within its setting's dates; a part of an event within the whole."""
     events = ctx.dataset.tables["events"]
@@ -101,6 +101,6 @@ def dates_agree_with_context(ctx: Context) -> Iterator[Issue]:
         rec = facts(item)
         if rec is None or not rec.date:
             continue
-        for relation in rec.related:
-            if relation.relation == "part-of" and (other := date_of(relation.event_id)) and _disjoint(rec.date, other):
-                yield item.at(("date",), "date-outside-context", value=rec.date, other=relation.event_id, other_date=other, relation="which it is part of")
+        for whole in rec.part_of:
+            if (other := date_of(whole)) and _disjoint(rec.date, other):
+                yield item.at(("date",), "date-outside-context", value=rec.date, other=whole, other_date=other, relation="which it is part of")

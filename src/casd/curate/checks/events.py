@@ -5,18 +5,25 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
+from ...model.records import Event
 from ..issues import Issue
-from . import Context, facts, rule
+from . import Context, fact, facts, rule
 
 
-@rule("aggregate-unmarked", "aggregate-without-parts", reads={"events": ("aggregate", "related")})
+@fact("events")
+def part_of(rec: Event) -> tuple[str, ...]:
+    """The ids of the events an event is ``part-of``."""
+    return tuple(r.event_id for r in rec.related if r.relation == "part-of")
+
+
+@rule("aggregate-unmarked", "aggregate-without-parts", reads={"events": ("aggregate", "part_of")})
 def aggregates_are_marked(ctx: Context) -> Iterator[Issue]:
     """An event that others are ``part-of`` has ``aggregate: true``, and only such an event."""
     events = ctx.dataset.tables["events"]
     parts: dict[str, list[str]] = defaultdict(list)
     for item in events.values():
         if (rec := facts(item)) is not None:
-            for whole in (r.event_id for r in rec.related if r.relation == "part-of"):
+            for whole in rec.part_of:
                 parts[whole].append(item.id)
     for item in events.values():
         if (rec := facts(item)) is None:

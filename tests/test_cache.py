@@ -196,6 +196,15 @@ def test_parsing_in_worker_processes_gives_exactly_the_serial_results(broken, mo
     same(parallel, serial)
     assert [i.path for i in parallel.issues] == [i.path for i in serial.issues]
     assert [list(t) for t in parallel.dataset.tables.values()] == [list(t) for t in serial.dataset.tables.values()]
+    for records in (False, True):  # with a cache, each file is anchored and checked in the worker that parsed it
+        shutil.rmtree(broken / ".casd-cache", ignore_errors=True)
+        started.clear()
+        checked = validate(broken, records=records)
+        assert started == [1]  # the sources (too few for a pool) were parsed here, the rest in workers
+        same(checked, serial)
+        entries = cache_mod.open_cache(broken).entries
+        assert all(e.rule_issues is not None and e.cites is not None for e in entries.values() if e.item.typed)
+        same(validate(broken), serial)  # and the cache they filled gives the same
     import threading
 
     stop = threading.Event()

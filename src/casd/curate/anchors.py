@@ -9,11 +9,12 @@ checks, the tables and coverage all read it, none recomputes it.
 from __future__ import annotations
 
 import bisect
+import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..fs import MAX_SEED_BYTES, FileRefused, read_regular
 from ..model.records import Evidence, Record, Source
@@ -95,7 +96,7 @@ def load_seeds(data: Dataset) -> tuple[dict[str, SeedText], list[Issue]]:
     return seeds, found
 
 
-class _Library:
+class Library:
     """Every seed's normalised text in one string, to learn which seeds hold a quote with one search
     (a quote not found in its own seed is looked for in all the others)."""
 
@@ -143,37 +144,53 @@ def resolve(data: Dataset, seeds: Mapping[str, SeedText], cache: Cache | None = 
     reading its typed record: the cache keeps which sources it cites)."""
     found: list[Issue] = []
     records: dict[tuple[str, str], Mapping[AnchorKey, tuple[int, int]]] = {}
-    every = {sid: seed.sha256 for sid, seed in seeds.items()}
-    library = _Library(seeds)
+    every, all_seeds = seed_state(seeds)
+    library = Library(seeds)
     for item in data.all():
         if not item.typed:
             continue
         entry = cache.entry_for(item) if cache is not None else None
         if entry is not None and entry.anchors is not None and entry.cites is not None:
             cited = {sid: every[sid] for sid in entry.cites if sid in every}
-            if entry.seeds == (every if entry.anchor_issues else cited):
+            if entry.seeds == (all_seeds if entry.anchor_issues else cited):
                 if entry.anchors:
                     records[item.table, item.id] = entry.anchors
                 found += entry.anchor_issues
                 continue
-        rec = item.record
-        assert rec is not None  # typed
-        mine: dict[AnchorKey, tuple[int, int]] = {}
-        problems: list[Issue] = []
-        _anchor_record(item, rec, library, mine, problems)
-        if mine:
-            records[item.table, item.id] = mine
-        found += problems
+        mine = anchor_one(item, library, every, all_seeds)
+        if mine["anchors"]:
+            records[item.table, item.id] = mine["anchors"]
+        found += mine["anchor_issues"]
         if entry is not None:
-            cites = tuple(sorted({ev.source for _, ev in evidence_of(rec)}))
-            cited = {sid: every[sid] for sid in cites if sid in every}
-            entry.anchors, entry.anchor_issues, entry.seeds, entry.cites = mine, problems, (every if problems else cited), cites  # hints name other seeds
+            for name, value in mine.items():
+                setattr(entry, name, value)
             entry.rule_issues = None  # the local rules read the anchors: check the record again
             cache.touch(item.path)  # type: ignore[union-attr]  # entry is only set with a cache
     return Anchors(MappingProxyType(dict(seeds)), MappingProxyType(records)), found
 
 
-def _anchor_record(item: RecordFile, rec: Record, library: _Library, spans: dict[AnchorKey, tuple[int, int]], found: list[Issue]) -> None:
+def seed_state(seeds: Mapping[str, SeedText]) -> tuple[dict[str, str], dict[str, str]]:
+    """The sha256 of every seed by source id, and a digest of them all (``{"*": digest}``): what a
+    record whose quote failed to anchor depends on, since its hint names the other seeds."""
+    every = {sid: seed.sha256 for sid, seed in seeds.items()}
+    return every, {"*": hashlib.sha256(repr(sorted(every.items())).encode()).hexdigest()}
+
+
+def anchor_one(item: RecordFile, library: Library, every: Mapping[str, str], all_seeds: dict[str, str]) -> dict[str, Any]:
+    """Anchor one typed record's evidence: the fields of its validation cache entry that say so
+    (:class:`casd.curate.cache.Entry`: its anchors, their issues, the seeds they were anchored in
+    and the sources it cites). ``every``, ``all_seeds``: :func:`seed_state`."""
+    rec = item.record
+    assert rec is not None  # typed
+    mine: dict[AnchorKey, tuple[int, int]] = {}
+    problems: list[Issue] = []
+    _anchor_record(item, rec, library, mine, problems)
+    cites = tuple(sorted({ev.source for _, ev in evidence_of(rec)}))
+    seeds = all_seeds if problems else {sid: every[sid] for sid in cites if sid in every}  # hints name other seeds
+    return {"anchors": mine, "anchor_issues": problems, "seeds": seeds, "cites": cites}
+
+
+def _anchor_record(item: RecordFile, rec: Record, library: Library, spans: dict[AnchorKey, tuple[int, int]], found: list[Issue]) -> None:
     for loc, ev in evidence_of(rec):
         seed = library.seeds.get(ev.source)
         if seed is None:  # unknown source (a dangling reference) or its file failed: reported there

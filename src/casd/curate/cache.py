@@ -151,6 +151,7 @@ class Cache:
 
     def store(self, shown: str, entry: Entry) -> None:
         """Keep an entry (its item is the very object this run uses)."""
+        self.seen.add(shown)
         self.entries[shown] = entry
         self.touch(shown)
         self.reread += 1

@@ -253,68 +253,137 @@ def record_files(project: Path) -> tuple[list[tuple[str, str, str]], list[Issue]
     return files, found
 
 
-def read_dataset(project: Path, cache: Cache | None = None, progress: Callable[[int, int], None] | None = None) -> tuple[Dataset, list[Issue]]:
+def read_dataset(
+    project: Path,
+    cache: Cache | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    then: Callable[[Dataset], Work] | None = None,
+) -> tuple[Dataset, list[Issue]]:
     """Read and type every record under ``project/dataset``. Issues are collected, never raised.
 
     Files are parsed as they are read, a batch at a time, so their bytes are never all held at
     once; a record that typed cleanly keeps neither its raw data nor its positions (they are
     re-read from its file for the few records a rule finds fault with). With a
     :class:`~casd.curate.cache.Cache`, a file whose entry is still valid is not parsed again.
+
+    With ``then``, the sources are read first, and ``then`` (given the dataset read so far) says
+    what :class:`Work` to do on each of the other files where it is parsed, besides parsing it.
     """
     project = Path(project)
     data = Dataset(project)
     files, found = record_files(project)
-    batch: list[tuple[str, str, str, bytes, Any, str]] = []  # read, not yet parsed
-    with Parser(len(files)) as parser:
+    if then is None:
+        _read(files, data, cache, found, PARSE, progress, 0, len(files))
+        return data, found
+    first = [f for f in files if f[0] == FIRST]
+    _read(first, data, cache, found, PARSE, progress, 0, len(files))
+    _read([f for f in files if f[0] != FIRST], data, cache, found, then(data), progress, len(first), len(files))
+    return data, found
 
-        def keep(done: Iterator[tuple[tuple[RecordFile, list[Issue]], tuple[str, str, str, bytes, Any, str]]]) -> None:
-            for (item, problems), (*_, raw, st, path) in done:
-                _keep(data, cache, item, problems, found, raw, st, path)
 
-        for n, (table, stem, path) in enumerate(files, start=1):
+#: the table read first when the other files are checked where they are parsed (their evidence is
+#: anchored in the seeds its records name)
+FIRST = "sources"
+
+#: what a :class:`Work` gives for one file: the parsed file (None if it could not be read), its
+#: issues, and the fields of its validation cache entry (none for a file the cache does not keep)
+Done = tuple[RecordFile | None, list[Issue], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Work:
+    """What is done to each record file, in a worker process or in this one: ``chunk`` maps a batch of
+    ``(table, id, shown path, path)`` to what it found (:data:`Done`), in order (it reads each file
+    with :func:`read_file`). ``setup(*args)``
+    runs first in every process that runs ``chunk`` (it must be a module-level function, as
+    ``chunk`` is, for a worker process to find it). ``eager``: the typed records that come back
+    from a worker process, as bytes, are unpickled at once (else when first read)."""
+
+    chunk: Callable[[list[tuple[str, str, str, str]]], list[Done]]
+    setup: Callable[..., None] | None = None
+    args: tuple[Any, ...] = ()
+    eager: bool = True
+
+
+def read_file(table: str, stem: str, shown: str, path: str) -> tuple[RecordFile | None, list[Issue], dict[str, Any], bytes]:
+    """Read, parse and type one record file: the file (None if it cannot be read), its issues, what
+    the validation cache keeps of a regular file (``stat`` and ``sha256``; nothing for a symbolic
+    link) and the bytes read."""
+    from .cache import stat_of
+
+    info = _regular(path)
+    try:
+        raw = read_regular(path, MAX_RECORD_BYTES)
+    except FileRefused as e:
+        return None, [issue("file-unreadable", shown, reason=str(e).split(": ", 1)[-1])], {}, b""
+    except OSError as e:
+        return None, [issue("file-unreadable", shown, reason=e.strerror or str(e))], {}, b""
+    item, problems = read_record(table, stem, shown, raw)
+    kept = {} if info is None else {"stat": stat_of(path, info), "sha256": hashlib.sha256(raw).hexdigest()}
+    return item, problems, kept, raw
+
+
+def lean(item: RecordFile, path: str, raw: bytes) -> RecordFile:
+    """A parsed file made lean: its issues are located already, and a typed record's positions are
+    re-read from its file if a rule faults it, so no position is kept."""
+    item.doc = item.doc.without_positions(path, raw)
+    return item
+
+
+def parse_chunk(chunk: list[tuple[str, str, str, str]]) -> list[Done]:
+    """:func:`read_file` on each file of a batch."""
+    out: list[Done] = []
+    for args in chunk:
+        item, problems, kept, raw = read_file(*args)
+        out.append((item if item is None else lean(item, args[3], raw), problems, kept))
+    return out
+
+
+#: parsing and typing, nothing more
+PARSE = Work(parse_chunk)
+
+
+def _read(files: list[tuple[str, str, str]], data: Dataset, cache: Cache | None, found: list[Issue], work: Work, progress: Callable[[int, int], None] | None, done: int, total: int) -> None:
+    """Each file's cached entry if it is still valid, else the work done on it (files are read
+    where they are parsed, in the worker processes when there are any)."""
+    batch: list[tuple[str, str, str, str]] = []
+
+    def keep(results: Iterator[tuple[Done, tuple[str, str, str, str]]]) -> None:
+        for (item, problems, extra), (table, stem, *_) in results:
+            found.extend(problems)
+            if item is None:  # unreadable
+                del data.tables[table][stem]
+                continue
+            if work.eager:
+                item.record  # noqa: B018 - unpickled now (if it came as bytes), while their memory can be reused
+            data.tables[table][stem] = item
+            if cache is not None and "stat" in extra:
+                cache.store(item.path, Entry(item=item, issues=problems, **extra))
+
+    from .cache import Entry
+
+    with Parser(len(files), work) as parser:
+        for n, (table, stem, path) in enumerate(files, start=done + 1):
             if progress is not None and n % 500 == 0:
-                progress(n, len(files))
+                progress(n, total)
             shown = f"{DATASET.as_posix()}/{table}/{stem}.yaml"
-            raw, st = None, None
-            if cache is not None and (info := _regular(path)) is not None:
-                entry, st, raw = cache.lookup(shown, path, info)
+            if cache is not None and shown in cache.entries and (info := _regular(path)) is not None:
+                entry, _, _ = cache.lookup(shown, path, info)
                 if entry is not None:
                     data.tables[table][stem] = entry.item
                     found += entry.issues
                     continue
-            try:
-                if raw is None or len(raw) > MAX_RECORD_BYTES:
-                    raw = read_regular(path, MAX_RECORD_BYTES)
-            except FileRefused as e:
-                found.append(issue("file-unreadable", shown, reason=str(e).split(": ", 1)[-1]))
-                continue
-            except OSError as e:
-                found.append(issue("file-unreadable", shown, reason=e.strerror or str(e)))
-                continue
             data.tables[table][stem] = _PENDING  # holds the file's place in id order until it is parsed
-            batch.append((table, stem, shown, raw, st, path))
+            batch.append((table, stem, shown, path))
             if len(batch) >= BATCH:
                 keep(parser.submit(batch))
                 batch = []
         keep(parser.submit(batch))
         keep(parser.drain())
-    return data, found
 
 
-#: Files read before they are parsed (a batch for a worker process, when there are any).
+#: Files parsed in one batch (by a worker process, when there are any).
 BATCH = 500
-
-
-def _keep(data: Dataset, cache: Cache | None, item: RecordFile, problems: list[Issue], found: list[Issue], raw: bytes, st: Any, path: str) -> None:
-    """Keep one parsed file, lean, and its entry in the cache. Its issues are already located, and a
-    typed record's positions are re-read from its file if a rule faults it, so no position is kept."""
-    from .cache import Entry
-
-    item.doc = item.doc.without_positions(path, raw)
-    data.tables[item.table][item.id] = item
-    found += problems
-    if cache is not None and st is not None:
-        cache.store(item.path, Entry(st, hashlib.sha256(raw).hexdigest(), item, problems))
 
 
 def _regular(path: str) -> os.stat_result | None:
@@ -331,23 +400,7 @@ PARALLEL_FROM = 2000
 #: what stands in a table for a file read but not parsed yet
 _PENDING = RecordFile("", "", "", yamlio.Document(""))
 
-Parsed = tuple[RecordFile, list[Issue]]
 B = TypeVar("B")
-
-
-def _parse_chunk(chunk: list[tuple[str, str, str, bytes]]) -> list[Parsed]:
-    return [read_record(*args) for args in chunk]
-
-
-def _parse_remote(chunk: list[tuple[str, str, str, bytes]]) -> list[tuple[Parsed, Record | None]]:
-    """:func:`_parse_chunk` in a worker process: each typed record is sent beside its file, so that it
-    arrives as objects, not as bytes to unpickle later (holding 100,000 such bytes objects until the
-    anchors read them cost a fifth more memory)."""
-    out = []
-    for item, problems in _parse_chunk(chunk):
-        record, item.record = item.record, None
-        out.append(((item, problems), record))
-    return out
 
 
 def workers() -> int:
@@ -365,7 +418,7 @@ def workers() -> int:
 
 
 class Parser:
-    """:func:`read_record` over batches of files, results in submission order.
+    """A :class:`Work` (by default :func:`read_record`) over batches of files, results in submission order.
 
     With 2 or more :func:`workers`, at least :data:`PARALLEL_FROM` files and a full batch of
     :data:`BATCH` files to parse (so not after one edit), batches are parsed in worker processes
@@ -375,18 +428,20 @@ class Parser:
     forked, or started from a fork server when another thread runs (a progress bar), since forking
     a process with threads is unsafe."""
 
-    def __init__(self, files: int):
+    def __init__(self, files: int, work: Work = PARSE):
+        self.work = work
         self.workers = workers()
         self.parallel = self.workers >= 2 and files >= PARALLEL_FROM
         self.pool: ProcessPoolExecutor | None = None  # started with the first full batch
-        self.pending: deque[tuple[Future[list[tuple[Parsed, Record | None]]], list[Any]]] = deque()
+        self.set_up_here = False
+        self.pending: deque[tuple[Future[list[Done]], list[Any]]] = deque()
 
     def _start(self) -> ProcessPoolExecutor:
         method = "fork" if threading.active_count() == 1 else "forkserver"
         context = multiprocessing.get_context(method if sys.platform.startswith("linux") else "spawn")
         if method == "forkserver":
             context.set_forkserver_preload([__name__])
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=self.work.setup, initargs=self.work.args)
 
     def __enter__(self) -> Parser:
         return self
@@ -395,29 +450,29 @@ class Parser:
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
 
-    def submit(self, batch: list[B]) -> Iterator[tuple[Parsed, B]]:
-        """Parse a batch (each item starts with ``read_record``'s four arguments); yields the results
-        that are ready, of this batch or earlier ones, in order."""
+    def submit(self, batch: list[B]) -> Iterator[tuple[Done, B]]:
+        """Work on a batch (each item starts with the four arguments of :func:`read_file`); yields
+        the results that are ready, of this batch or earlier ones, in order."""
         if not batch:
             return
         args = [b[:4] for b in batch]  # type: ignore[index]  # see the docstring
         if self.pool is None and self.parallel and len(batch) >= BATCH:
             self.pool = self._start()
         if self.pool is None:  # a few files (after an edit, say) are parsed faster here
-            yield from zip(_parse_chunk(args), batch, strict=True)
+            if self.work.setup is not None and not self.set_up_here:
+                self.work.setup(*self.work.args)
+                self.set_up_here = True
+            yield from zip(self.work.chunk(args), batch, strict=True)
             return
-        self.pending.append((self.pool.submit(_parse_remote, args), batch))
+        self.pending.append((self.pool.submit(self.work.chunk, args), batch))
         while len(self.pending) > 2 * self.workers or (self.pending and self.pending[0][0].done()):
             yield from self._take()
 
-    def drain(self) -> Iterator[tuple[Parsed, Any]]:
+    def drain(self) -> Iterator[tuple[Done, Any]]:
         """The results of every batch still pending, in order."""
         while self.pending:
             yield from self._take()
 
-    def _take(self) -> Iterator[tuple[Parsed, Any]]:
+    def _take(self) -> Iterator[tuple[Done, Any]]:
         future, batch = self.pending.popleft()
-        for ((item, problems), record), b in zip(future.result(), batch, strict=True):
-            item.record = record
-            yield (item, problems), b
-
+        yield from zip(future.result(), batch, strict=True)

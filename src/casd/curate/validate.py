@@ -15,11 +15,12 @@ from ..model.meta import PackageMeta
 from ..model.records import Tombstone
 from ..model.relational import layout
 from ..paths import PACKAGE_META, TOMBSTONES
-from . import checks
+from . import alone, checks
 from .anchors import Anchors, load_seeds, resolve
 from .cache import open_cache
+from .evidence import SeedText
 from .issues import Issue, ValidationFailed, errors
-from .load import Dataset, read_dataset, read_lists, read_side_file
+from .load import Dataset, Work, read_dataset, read_lists, read_side_file
 
 
 @dataclass(frozen=True)
@@ -53,9 +54,15 @@ def validate(project: Path, use_cache: bool = True, progress: Callable[[int, int
     project = Path(project)
     cache = open_cache(project, records) if use_cache else None
     meta, found, _ = read_side_file(project, PACKAGE_META, PackageMeta)
-    data, problems = read_dataset(project, cache, progress)
+    loaded: list[tuple[dict[str, SeedText], list[Issue]]] = []
+
+    def then(sources: Dataset) -> Work:  # the sources are read: check every other file where it is parsed
+        loaded.append(load_seeds(sources))
+        return alone.work(project, loaded[0][0], records)
+
+    data, problems = read_dataset(project, cache, progress, then if cache is not None else None)
     found += problems
-    seeds, problems = load_seeds(data)
+    seeds, problems = loaded[0] if loaded else load_seeds(data)
     found += problems
     anchors, problems = resolve(data, seeds, cache)
     found += problems

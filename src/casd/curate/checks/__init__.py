@@ -23,6 +23,7 @@ import importlib
 import pkgutil
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
@@ -173,6 +174,15 @@ def run(ctx: Context, cache: Cache | None = None) -> list[Issue]:
             entry.rule_issues = tuple(fresh.get(item.path, ()))
             cache.touch(item.path)
     return found + kept
+
+
+def run_alone(item: RecordFile, anchors: Anchors, layout: Layout, root: Path) -> tuple[Issue, ...]:
+    """What the local rules find in one record on its own, given its anchors: what :func:`run`
+    keeps for it in the validation cache (:mod:`casd.curate.alone` runs it where the file is parsed)."""
+    view = Dataset(root)
+    view.tables[item.table][item.id] = item
+    ctx = Context(view, anchors, layout)
+    return tuple(i for r in RULES if r.local for i in r.check(ctx))
 
 
 def _register_all() -> None:

@@ -27,7 +27,7 @@ def references_of(item: RecordFile, layout: Layout) -> list[tuple[Loc, str, str]
     return found
 
 
-def _targets(item: RecordFile, layout: Layout) -> tuple[str, ...]:
+def targets(item: RecordFile, layout: Layout) -> tuple[str, ...]:
     """``(table, id, table, id, ...)`` of a record's references, worked out once per record: the
     validation cache keeps it with the record (one flat tuple, about 100 bytes a record), so a run
     after an edit reads it instead of walking every record again."""
@@ -50,7 +50,7 @@ def references_exist(ctx: Context) -> Iterator[Issue]:
     for item in data.all():
         if not item.typed:
             continue
-        flat = _targets(item, ctx.layout)
+        flat = targets(item, ctx.layout)
         if all(flat[i + 1] in data.tables.get(flat[i], ()) for i in range(0, len(flat), 2)):
             continue
         for loc, target, value in references_of(item, ctx.layout):  # where the dangling ones stand

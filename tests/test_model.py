@@ -149,3 +149,24 @@ def test_records_share_their_set_of_given_fields_safely():
     c = a.model_copy(update={"notes": "copied"})
     assert "notes" in c.model_fields_set and a.model_fields_set == b.model_fields_set == before
     assert a.model_dump(exclude_unset=True) == {**raw, "evidence": [{"source": "s", "quote": "A"}]}
+
+
+def test_every_record_pickles_compactly_and_comes_back_equal(project):
+    """A typed record pickles without its field names and comes back equal: the same values, the
+    same given fields (what ``exclude_unset`` dumps), the same frozen model, sharing its field
+    names and its set of given fields with the records typed from YAML."""
+    import pickle
+
+    from casd.curate.validate import validate
+
+    v = validate(project, use_cache=False)
+    for item, rec in v.dataset.typed():
+        raw = pickle.dumps(rec, protocol=pickle.HIGHEST_PROTOCOL)
+        back = pickle.loads(raw)
+        assert type(back) is type(rec) and back == rec, item.path
+        assert back.model_dump(exclude_unset=True) == rec.model_dump(exclude_unset=True), item.path
+        assert back.model_fields_set is rec.model_fields_set, item.path  # the one shared set
+        assert all(a is b for a, b in zip(back.__dict__, rec.__dict__, strict=True)), item.path  # shared names
+        assert b"__pydantic_fields_set__" not in raw and b"__dict__" not in raw, item.path  # no state dict travels
+        with pytest.raises(Exception, match="frozen"):
+            back.id = "other"  # type: ignore[misc]

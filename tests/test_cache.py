@@ -178,7 +178,10 @@ def test_a_run_after_an_edit_unpickles_no_record_but_the_edited_ones(broken):
     sources = {item.path for item in warm.dataset.tables["sources"].values()}  # their seeds are read on every run
     assert unpickled == {fig.relative_to(broken).as_posix()} | sources  # the event failed to type
     declared = {name for r in checks.RULES for name in r.reads.get("figures", ())} | {"id"}
-    assert set(vars(checks.facts(warm.dataset.tables["figures"]["bishkek-raid-killed-4"]))) == declared
+    figure = checks.facts(warm.dataset.tables["figures"]["bishkek-raid-killed-4"])
+    assert set(figure.__slots__) == declared
+    with pytest.raises(AttributeError, match="declare it"):
+        figure.text  # noqa: B018 - read by no rule across records: not kept
 
 
 def test_parsing_in_worker_processes_gives_exactly_the_serial_results(broken, monkeypatch):

@@ -30,7 +30,7 @@ class _Setting:
     seeds: dict[str, SeedText]
     library: Library
     every: dict[str, str]
-    all_seeds: dict[str, str]
+    all_seeds: str
     layout: Layout
 
 

@@ -30,6 +30,9 @@ from .suggest import passage
 
 #: (table, record id, location of the evidence item in the record)
 AnchorKey = tuple[str, str, Loc]
+#: one record's anchors, flat: (location, start, end, location, start, end, ...) (a record has a
+#: few; a million records hold them at once)
+Spans = tuple[Any, ...]
 
 
 def evidence_of(record: Record) -> Iterator[tuple[Loc, Evidence]]:
@@ -47,17 +50,20 @@ class Anchors:
     record, as the validation cache keeps them: merged only if :attr:`spans` is asked for)."""
 
     seeds: Mapping[str, SeedText]
-    records: Mapping[tuple[str, str], Mapping[AnchorKey, tuple[int, int]]]
+    records: Mapping[tuple[str, str], Spans]
     """(table, record id) -> the offsets of that record's quotes"""
 
     def get(self, table: str, rid: str, loc: Loc) -> tuple[int, int] | None:
-        mine = self.records.get((table, rid))
-        return None if mine is None else mine.get((table, rid, loc))
+        mine = self.records.get((table, rid), ())
+        for i in range(0, len(mine), 3):
+            if mine[i] == loc:
+                return mine[i + 1], mine[i + 2]
+        return None
 
     @cached_property
     def spans(self) -> Mapping[AnchorKey, tuple[int, int]]:
         """Every anchored quote's offsets, by (table, record id, location of the evidence item)."""
-        return MappingProxyType({k: v for mine in self.records.values() for k, v in mine.items()})
+        return MappingProxyType({(t, rid, mine[i]): (mine[i + 1], mine[i + 2]) for (t, rid), mine in self.records.items() for i in range(0, len(mine), 3)})
 
     def text(self, source: str, start: int, end: int) -> str:
         return self.seeds[source].text[start:end]
@@ -143,7 +149,7 @@ def resolve(data: Dataset, seeds: Mapping[str, SeedText], cache: Cache | None = 
     With a cache, a record whose file and cited seeds are unchanged reuses its anchors (without
     reading its typed record: the cache keeps which sources it cites)."""
     found: list[Issue] = []
-    records: dict[tuple[str, str], Mapping[AnchorKey, tuple[int, int]]] = {}
+    records: dict[tuple[str, str], Spans] = {}
     every, all_seeds = seed_state(seeds)
     library = Library(seeds)
     for item in data.all():
@@ -151,8 +157,7 @@ def resolve(data: Dataset, seeds: Mapping[str, SeedText], cache: Cache | None = 
             continue
         entry = cache.entry_for(item) if cache is not None else None
         if entry is not None and entry.anchors is not None and entry.cites is not None:
-            cited = {sid: every[sid] for sid in entry.cites if sid in every}
-            if entry.seeds == (all_seeds if entry.anchor_issues else cited):
+            if entry.seeds == (all_seeds if entry.anchor_issues else tuple(map(every.get, entry.cites))):
                 if entry.anchors:
                     records[item.table, item.id] = entry.anchors
                 found += entry.anchor_issues
@@ -169,14 +174,14 @@ def resolve(data: Dataset, seeds: Mapping[str, SeedText], cache: Cache | None = 
     return Anchors(MappingProxyType(dict(seeds)), MappingProxyType(records)), found
 
 
-def seed_state(seeds: Mapping[str, SeedText]) -> tuple[dict[str, str], dict[str, str]]:
-    """The sha256 of every seed by source id, and a digest of them all (``{"*": digest}``): what a
-    record whose quote failed to anchor depends on, since its hint names the other seeds."""
+def seed_state(seeds: Mapping[str, SeedText]) -> tuple[dict[str, str], str]:
+    """The sha256 of every seed by source id, and a digest of them all: what a record whose quote
+    failed to anchor depends on, since its hint names the other seeds."""
     every = {sid: seed.sha256 for sid, seed in seeds.items()}
-    return every, {"*": hashlib.sha256(repr(sorted(every.items())).encode()).hexdigest()}
+    return every, "all:" + hashlib.sha256(repr(sorted(every.items())).encode()).hexdigest()
 
 
-def anchor_one(item: RecordFile, library: Library, every: Mapping[str, str], all_seeds: dict[str, str]) -> dict[str, Any]:
+def anchor_one(item: RecordFile, library: Library, every: Mapping[str, str], all_seeds: str) -> dict[str, Any]:
     """Anchor one typed record's evidence: the fields of its validation cache entry that say so
     (:class:`casd.curate.cache.Entry`: its anchors, their issues, the seeds they were anchored in
     and the sources it cites). ``every``, ``all_seeds``: :func:`seed_state`."""
@@ -186,8 +191,9 @@ def anchor_one(item: RecordFile, library: Library, every: Mapping[str, str], all
     problems: list[Issue] = []
     _anchor_record(item, rec, library, mine, problems)
     cites = tuple(sorted({ev.source for _, ev in evidence_of(rec)}))
-    seeds = all_seeds if problems else {sid: every[sid] for sid in cites if sid in every}  # hints name other seeds
-    return {"anchors": mine, "anchor_issues": problems, "seeds": seeds, "cites": cites}
+    seeds = all_seeds if problems else tuple(map(every.get, cites))  # hints name other seeds
+    flat = tuple(x for (_, _, loc), (start, end) in mine.items() for x in (loc, start, end))
+    return {"anchors": flat, "anchor_issues": tuple(problems), "seeds": seeds, "cites": cites}
 
 
 def _anchor_record(item: RecordFile, rec: Record, library: Library, spans: dict[AnchorKey, tuple[int, int]], found: list[Issue]) -> None:

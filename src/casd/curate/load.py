@@ -10,7 +10,6 @@ seam where a cache or a process pool fits). Rules across fields and records are
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import os
 import pickle
@@ -74,8 +73,10 @@ class RecordFile:
         if type(self.stored) is bytes:
             rec = self.stored = pickle.loads(self.stored)  # noqa: S301 - bytes this package pickled (cache or worker)
             if self.facts is not None:  # the facts take the record's values, rather than hold a copy of them
-                mine, fields = vars(self.facts), type(rec).model_fields
-                mine.update((name, getattr(rec, name)) for name in mine if name in fields)
+                fields = type(rec).model_fields
+                for name in self.facts.__slots__:
+                    if name in fields:
+                        setattr(self.facts, name, getattr(rec, name))
         return self.stored  # type: ignore[return-value]  # bytes were replaced just above
 
     @record.setter
@@ -309,7 +310,7 @@ def read_file(table: str, stem: str, shown: str, path: str) -> tuple[RecordFile 
     """Read, parse and type one record file: the file (None if it cannot be read), its issues, what
     the validation cache keeps of a regular file (``stat`` and ``sha256``; nothing for a symbolic
     link) and the bytes read."""
-    from .cache import stat_of
+    from .cache import digest, stat_of
 
     info = _regular(path)
     try:
@@ -319,7 +320,7 @@ def read_file(table: str, stem: str, shown: str, path: str) -> tuple[RecordFile 
     except OSError as e:
         return None, [issue("file-unreadable", shown, reason=e.strerror or str(e))], {}, b""
     item, problems = read_record(table, stem, shown, raw)
-    kept = {} if info is None else {"stat": stat_of(path, info), "sha256": hashlib.sha256(raw).hexdigest()}
+    kept = {} if info is None else {"stat": stat_of(path, info), "sha256": digest(raw)}
     return item, problems, kept, raw
 
 
@@ -358,7 +359,7 @@ def _read(files: list[tuple[str, str, str]], data: Dataset, cache: Cache | None,
                 item.record  # noqa: B018 - unpickled now (if it came as bytes), while their memory can be reused
             data.tables[table][stem] = item
             if cache is not None and "stat" in extra:
-                cache.store(item.path, Entry(item=item, issues=problems, **extra))
+                cache.store(item.path, Entry(item=item, issues=tuple(problems), **extra))
 
     from .cache import Entry
 

@@ -58,7 +58,12 @@ class Document:
     def without_positions(self, source: Path | str, raw: bytes) -> Document:
         """A lean copy, with neither data nor positions: they are re-read from ``source`` (whose bytes
         were ``raw``) when first asked."""
-        return Document(self.path, reload=str(source), digest=fingerprint(raw))
+        return Document(self.path, values=_NO_POSITIONS, keys=_NO_POSITIONS, reload=str(source), digest=fingerprint(raw))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        if self.values is _NO_POSITIONS:  # lean: its shared empty maps are not pickled
+            return (_lean, (self.path, self.reload, self.digest))
+        return (Document, (self.path, self.data, self.values, self.keys, self.reload, self.digest))
 
     def where(self, loc: Loc, key: bool = False) -> Pos:
         """Best position for a path: the exact one, else the nearest enclosing one."""
@@ -83,6 +88,15 @@ class Document:
         if fingerprint(raw) == self.digest:
             again, _ = parse_bytes(raw, self.path)
             self.values, self.keys = again.values, again.keys
+
+
+#: the positions of a lean document, until re-read: one empty map shared by every lean document
+#: (never changed: re-reading replaces it)
+_NO_POSITIONS: dict[Loc, Pos] = {}
+
+
+def _lean(path: str, reload: str | None, digest: bytes) -> Document:
+    return Document(path, values=_NO_POSITIONS, keys=_NO_POSITIONS, reload=reload, digest=digest)
 
 
 def fingerprint(raw: bytes) -> bytes:

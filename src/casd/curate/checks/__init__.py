@@ -24,8 +24,7 @@ import pkgutil
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ...model.records import Tombstone
 from ...model.relational import Layout
@@ -80,6 +79,7 @@ def rule(*codes: str, local: bool = False, reads: Mapping[str, tuple[str, ...]] 
     def register(func: Check) -> Check:
         RULES.append(Rule(func.__name__, codes, func, (func.__doc__ or "").strip(), local, dict(reads or {})))
         _fields.cache_clear()
+        facts_class.cache_clear()
         return func
 
     return register
@@ -100,9 +100,32 @@ def fact(table: str) -> Callable[[Callable[[Any], Any]], Callable[[Any], Any]]:
     return register
 
 
-class Facts(SimpleNamespace):
+class Facts:
     """The fields of one typed record that the rules across records read (``id`` and those they
-    declare with ``reads``), taken from it once and kept in the validation cache."""
+    declare with ``reads``), taken from it once and kept in the validation cache. One class per
+    table, with a slot per fact (:func:`facts_class`): a million of them are held at once."""
+
+    __slots__: ClassVar[tuple[str, ...]] = ()
+    table: ClassVar[str] = ""
+
+    def __getattr__(self, name: str) -> Any:  # reached only for a fact not set: say which
+        raise AttributeError(f"{self.table} facts have no {name!r}: declare it in the rule's reads=")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore_facts, (self.table, tuple(getattr(self, name) for name in self.__slots__)))
+
+
+@functools.cache
+def facts_class(table: str) -> type[Facts]:
+    """The class of a table's facts (its slots: what the rules declare they read of it)."""
+    return type(f"{table.title()}Facts", (Facts,), {"__slots__": _fields().get(table, ("id",)), "table": table})
+
+
+def _restore_facts(table: str, values: tuple[Any, ...]) -> Facts:
+    made = facts_class(table)()
+    for name, value in zip(made.__slots__, values, strict=True):
+        setattr(made, name, value)
+    return made
 
 
 @functools.cache
@@ -120,7 +143,9 @@ def facts(item: RecordFile) -> Facts | None:
         return None
     if item.facts is None:
         rec, derived = item.record, DERIVED.get(item.table, {})
-        item.facts = Facts(**{name: derived[name](rec) if name in derived else getattr(rec, name) for name in _fields().get(item.table, ("id",))})
+        made = item.facts = facts_class(item.table)()
+        for name in made.__slots__:
+            setattr(made, name, derived[name](rec) if name in derived else getattr(rec, name))
     return item.facts  # type: ignore[no-any-return]  # set above, or kept from a run of this very code
 
 

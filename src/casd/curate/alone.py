@@ -56,13 +56,17 @@ def check_chunk(chunk: list[tuple[str, str, str, str]]) -> list[Done]:
     here = _HERE
     assert here is not None, "setup() runs first"
     out: list[Done] = []
+    cited: set[str] = set()
     for args in chunk:
         item, problems, kept, raw = read_file(*args)
         if item is not None:
             if item.typed:
                 kept.update(check_alone(item, here))
+                cited.update(kept["cites"])
             lean(item, args[3], raw)
         out.append((item, problems, kept))
+    for sid in cited & here.seeds.keys():
+        here.seeds[sid].forget()
     return out
 
 

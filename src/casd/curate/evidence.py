@@ -87,6 +87,11 @@ class SeedText:
             return self._ends[k] - self._shift[k]
         return original - (self._shift[k - 1] if k else 0)
 
+    def forget(self) -> None:
+        """Drop the positions remembered by :meth:`occurrences` (a worker process forgets them after
+        each batch: kept for a million quotes, they would grow with the dataset)."""
+        self._cache.clear()
+
     def occurrences(self, needle: str) -> list[int]:
         """Positions in the normalised text where a normalised needle starts."""
         found = self._cache.get(needle)

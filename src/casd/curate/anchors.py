@@ -181,6 +181,10 @@ def seed_state(seeds: Mapping[str, SeedText]) -> tuple[dict[str, str], str]:
     return every, "all:" + hashlib.sha256(repr(sorted(every.items())).encode()).hexdigest()
 
 
+#: one tuple per distinct location of an evidence item, shared by every record's anchors
+_LOCS: dict[Loc, Loc] = {}
+
+
 def anchor_one(item: RecordFile, library: Library, every: Mapping[str, str], all_seeds: str) -> dict[str, Any]:
     """Anchor one typed record's evidence: the fields of its validation cache entry that say so
     (:class:`casd.curate.cache.Entry`: its anchors, their issues, the seeds they were anchored in
@@ -192,7 +196,7 @@ def anchor_one(item: RecordFile, library: Library, every: Mapping[str, str], all
     _anchor_record(item, rec, library, mine, problems)
     cites = tuple(sorted({ev.source for _, ev in evidence_of(rec)}))
     seeds = all_seeds if problems else tuple(map(every.get, cites))  # hints name other seeds
-    flat = tuple(x for (_, _, loc), (start, end) in mine.items() for x in (loc, start, end))
+    flat = tuple(x for (_, _, loc), (start, end) in mine.items() for x in (_LOCS.setdefault(loc, loc), start, end))
     return {"anchors": flat, "anchor_issues": tuple(problems), "seeds": seeds, "cites": cites}
 
 

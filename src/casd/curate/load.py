@@ -350,18 +350,8 @@ def _read(files: list[tuple[str, str, str]], data: Dataset, cache: Cache | None,
     batch: list[tuple[str, str, str, str]] = []
 
     def keep(results: Iterator[tuple[Done, tuple[str, str, str, str]]]) -> None:
-        for (item, problems, extra), (table, stem, *_) in results:
-            found.extend(problems)
-            if item is None:  # unreadable
-                del data.tables[table][stem]
-                continue
-            if work.eager:
-                item.record  # noqa: B018 - unpickled now (if it came as bytes), while their memory can be reused
-            data.tables[table][stem] = item
-            if cache is not None and "stat" in extra:
-                cache.store(item.path, Entry(item=item, issues=tuple(problems), **extra))
-
-    from .cache import Entry
+        for done, (table, stem, *_) in results:
+            _receive(data, cache, found, done, table, stem, work.eager)
 
     with Parser(len(files), work) as parser:
         for n, (table, stem, path) in enumerate(files, start=done + 1):
@@ -381,6 +371,26 @@ def _read(files: list[tuple[str, str, str]], data: Dataset, cache: Cache | None,
                 batch = []
         keep(parser.submit(batch))
         keep(parser.drain())
+
+
+def _receive(data: Dataset, cache: Cache | None, found: list[Issue], done: Done, table: str, stem: str, eager: bool) -> None:
+    """Keep what the work found for one file: its record in the dataset, its entry in the cache."""
+    from .cache import Entry
+
+    item, problems, extra = done
+    found.extend(problems)
+    if item is None:  # unreadable
+        del data.tables[table][stem]
+        return
+    if eager:
+        item.record  # noqa: B018 - unpickled now (if it came as bytes), while their memory can be reused
+    data.tables[table][stem] = item
+    if item.refs:  # ids other records name too: one string each (they came in separate batches)
+        item.refs = tuple(map(sys.intern, item.refs))
+    if cache is not None and "stat" in extra:
+        if extra.get("cites"):
+            extra["cites"] = tuple(map(sys.intern, extra["cites"]))
+        cache.store(item.path, Entry(item=item, issues=tuple(problems), **extra))
 
 
 #: Files parsed in one batch (by a worker process, when there are any).

@@ -54,21 +54,27 @@ class Document:
     reload: str | None = None
     #: the digest of the bytes the positions must come from (a file edited since is not trusted for them)
     digest: bytes = b""
+    #: whether ``reload`` is only the folder that ``path`` is relative to (one string shared by every
+    #: record file of a project, rather than a path of its own for each)
+    rooted: bool = False
 
     def without_positions(self, source: Path | str, raw: bytes) -> Document:
         """A lean copy, with neither data nor positions: they are re-read from ``source`` (whose bytes
         were ``raw``) when first asked."""
-        return Document(self.path, values=_NO_POSITIONS, keys=_NO_POSITIONS, reload=str(source), digest=fingerprint(raw))
+        source = str(source)
+        rooted = source.endswith(self.path)  # then the folder + path is the file
+        reload = sys.intern(source[: len(source) - len(self.path)]) if rooted else source
+        return Document(self.path, values=_NO_POSITIONS, keys=_NO_POSITIONS, reload=reload, digest=fingerprint(raw), rooted=rooted)
 
     def __reduce__(self) -> tuple[Any, ...]:
         if self.values is _NO_POSITIONS:  # lean: its shared empty maps are not pickled
-            return (_lean, (self.path, self.reload, self.digest))
-        return (Document, (self.path, self.data, self.values, self.keys, self.reload, self.digest))
+            return (_lean, (self.path, self.reload, self.digest, self.rooted))
+        return (Document, (self.path, self.data, self.values, self.keys, self.reload, self.digest, self.rooted))
 
     def where(self, loc: Loc, key: bool = False) -> Pos:
         """Best position for a path: the exact one, else the nearest enclosing one."""
         if self.reload is not None and not self.values:
-            self._reload(self.reload)
+            self._reload(self.reload + self.path if self.rooted else self.reload)
         table = self.keys if key else self.values
         loc = tuple(loc)
         while loc:
@@ -95,8 +101,8 @@ class Document:
 _NO_POSITIONS: dict[Loc, Pos] = {}
 
 
-def _lean(path: str, reload: str | None, digest: bytes) -> Document:
-    return Document(path, values=_NO_POSITIONS, keys=_NO_POSITIONS, reload=reload, digest=digest)
+def _lean(path: str, reload: str | None, digest: bytes, rooted: bool) -> Document:
+    return Document(path, values=_NO_POSITIONS, keys=_NO_POSITIONS, reload=reload, digest=digest, rooted=rooted)
 
 
 def fingerprint(raw: bytes) -> bytes:

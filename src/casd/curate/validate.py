@@ -3,6 +3,12 @@
 ``dataset/package.yaml`` + ``dataset/<table>/*.yaml`` --:mod:`~casd.curate.load`--> typed
 records --:mod:`~casd.curate.anchors`--> evidence offsets --:mod:`~casd.curate.checks`-->
 issues. Every issue is collected; nothing is raised for bad data.
+
+With the validation cache (:mod:`~casd.curate.cache`), the sources are read first; every other
+file is then parsed, anchored and checked by the local rules on its own, where it is parsed
+(:mod:`~casd.curate.alone`, in worker processes for a large dataset), and the later stages find
+that work done, as they find the cached work of unchanged files. Without the cache each stage
+runs here over the whole dataset: the reference the tests compare the cached runs with.
 """
 
 from __future__ import annotations

@@ -293,12 +293,13 @@ Done = tuple[RecordFile | None, list[Issue], dict[str, Any]]
 
 @dataclass(frozen=True)
 class Work:
-    """What is done to each record file, in a worker process or in this one: ``chunk`` maps a batch of
-    ``(table, id, shown path, path)`` to what it found (:data:`Done`), in order (it reads each file
-    with :func:`read_file`). ``setup(*args)``
-    runs first in every process that runs ``chunk`` (it must be a module-level function, as
-    ``chunk`` is, for a worker process to find it). ``eager``: the typed records that come back
-    from a worker process, as bytes, are unpickled at once (else when first read)."""
+    """What is done to each record file, in a worker process or in this one.
+
+    ``chunk`` maps a batch of ``(table, id, shown path, path)`` to what it found (:data:`Done`), in
+    order; it reads each file with :func:`read_file`. ``setup(*args)`` runs first in every process
+    that runs ``chunk`` (both must be module-level functions, for a worker process to find them).
+    ``eager``: the typed records that come back from a worker process, as bytes, are unpickled at
+    once (else when first read)."""
 
     chunk: Callable[[list[tuple[str, str, str, str]]], list[Done]]
     setup: Callable[..., None] | None = None

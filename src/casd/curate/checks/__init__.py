@@ -59,8 +59,8 @@ class Rule:
     """Whether the rule reads nothing but each record itself, its own evidence anchors and the seeds
     they lie in: then its issues for a record are cached with the record (see :func:`run`)."""
     reads: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    """For a rule across records: table -> the fields of its records the rule reads (through
-    :func:`facts`)."""
+    """For a rule across records: table -> what the rule reads of its records (fields, or facts
+    registered with :func:`fact`), through :func:`facts`."""
 
 
 RULES: list[Rule] = []

@@ -44,10 +44,12 @@ def test_the_entry_point_ends_at_once_yet_says_all_a_command_says(project):
     of its output still arrives, and the exit code is the command's."""
     for i in range(400):  # more output than a pipe holds
         (project / f"dataset/places/bad-{i}.yaml").write_text(f"id: bad-{i}\nname: X\nkind: nowhere\nevidence:\n  - source: x\n    quote: y\n")
+    printed = {}
     for args in (["validate", "--format", "json"], ["validate"], ["stats"]):
         inside, outside = cli(*args, "-C", str(project)), run_casd(*args, "-C", str(project))
         assert (outside.returncode, outside.stdout, outside.stderr) == (inside.exit_code, inside.stdout, inside.stderr), args
-        assert len(outside.stdout) > 65536 or args != ["validate", "--format", "json"]
+        printed[args[-1]] = outside.stdout
+    assert len(printed["json"]) > 65536
 
 
 def test_codebook_documents_every_column_join_and_value():

@@ -1,6 +1,8 @@
 """Every command has help and a test; exit codes are the documented ones; no traceback escapes."""
 
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -50,6 +52,9 @@ def test_the_entry_point_ends_at_once_yet_says_all_a_command_says(project):
         assert (outside.returncode, outside.stdout, outside.stderr) == (inside.exit_code, inside.stdout, inside.stderr), args
         printed[args[-1]] = outside.stdout
     assert len(printed["json"]) > 65536
+    code = "import atexit, sys; atexit.register(lambda: print('atexit ran', file=sys.stderr)); sys.argv = ['casd', '--version']; from casd.cli import main; main()"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (r.returncode, r.stderr) == (0, "atexit ran\n")  # what others registered still runs
 
 
 def test_codebook_documents_every_column_join_and_value():

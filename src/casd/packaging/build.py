@@ -14,6 +14,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow as pa
+
 from ..curate.issues import Issue, ValidationFailed, issue
 from ..curate.validate import Validated, validate
 from ..errors import CasdError
@@ -57,18 +59,24 @@ def sources_of(v: Validated, with_paths: bool) -> list[dict[str, str]]:
 def render_tables(v: Validated) -> tuple[dict[str, bytes], dict[str, int]]:
     """Every table in every format: ``{<table>.<ext>: bytes}`` and the row counts. Raises
     :class:`~casd.curate.issues.ValidationFailed` if a table breaks its own schema (checked
-    vectorised before anything is written)."""
+    vectorised, on the Arrow tables, before anything is written to disk).
+
+    One table's rows are held at a time: each table is turned into Arrow and into its files' bytes
+    before the next one's rows are made (all the tables' rows at once were the largest part of a
+    build's memory)."""
     files: dict[str, bytes] = {}
     counts: dict[str, int] = {}
-    data = {t.name: rows(t, v) for t in tables()}
-    typed = {t.name: arrow(t, data[t.name]) for t in tables()}
+    typed: dict[str, pa.Table] = {}
+    for t in tables():
+        data = rows(t, v)
+        typed[t.name] = arrow(t, data)
+        counts[t.name] = len(data)
+        for ext, writer in WRITERS.items():
+            files[f"{t.name}.{ext}"] = writer(t, data, typed[t.name])
+        del data
     problems = check_tables(tables(), typed)
     if problems:
         raise ValidationFailed(problems)
-    for t in tables():
-        counts[t.name] = len(data[t.name])
-        for ext, writer in WRITERS.items():
-            files[f"{t.name}.{ext}"] = writer(t, data[t.name], typed[t.name])
     return files, counts
 
 

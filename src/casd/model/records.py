@@ -18,6 +18,7 @@ value in :class:`~casd.model.vocab.RecordTable`.
 
 from __future__ import annotations
 
+import copyreg
 import sys
 from typing import Annotated, Any, ClassVar
 
@@ -68,6 +69,8 @@ class Model(BaseModel):
         names and its set of given fields with every other model, as one built from YAML does (a
         typed record pickled on its own, as the validation cache keeps it, would otherwise bring
         its own copy of each: half its bytes and a third more memory once unpickled)."""
+        if self.__pydantic_private__ or self.__pydantic_extra__:  # not kept by the compact form: Pydantic's own
+            return (copyreg.__newobj__, (type(self),), self.__getstate__())  # type: ignore[attr-defined]  # in copyreg, not in its stubs
         cls = type(self)
         names = _names(cls)
         given = self.__pydantic_fields_set__

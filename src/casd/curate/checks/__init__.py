@@ -186,7 +186,8 @@ def run(ctx: Context, cache: Cache | None = None) -> list[Issue]:
             kept += entry.rule_issues
         if item.facts is None and item.typed:
             facts(item)
-            cache.touch(item.path)  # its facts are kept with it
+            if entry is not None:
+                cache.touch(item.path)  # its facts are kept with it
     fresh: dict[str, list[Issue]] = {}
     for r in RULES:
         for i in r.check(replace(ctx, dataset=stale) if r.local else ctx):

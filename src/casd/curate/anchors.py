@@ -157,7 +157,7 @@ def resolve(data: Dataset, seeds: Mapping[str, SeedText], cache: Cache | None = 
             continue
         entry = cache.entry_for(item) if cache is not None else None
         if entry is not None and entry.anchors is not None and entry.cites is not None:
-            if entry.seeds == (all_seeds if entry.anchor_issues else tuple(map(every.get, entry.cites))):
+            if entry.seeds == depends_on(entry.cites, bool(entry.anchor_issues), every, all_seeds):
                 if entry.anchors:
                     records[item.table, item.id] = entry.anchors
                 found += entry.anchor_issues
@@ -181,6 +181,13 @@ def seed_state(seeds: Mapping[str, SeedText]) -> tuple[dict[str, str], str]:
     return every, "all:" + hashlib.sha256(repr(sorted(every.items())).encode()).hexdigest()
 
 
+def depends_on(cites: tuple[str, ...], failed: bool, every: Mapping[str, str], all_seeds: str) -> tuple[str | None, ...] | str:
+    """What a record's anchors depend on (kept as :attr:`casd.curate.cache.Entry.seeds`, compared
+    on the next run): the sha256 of each seed it cites (None for an unknown source), or every seed
+    when a quote failed to anchor (its hint names the other seeds)."""
+    return all_seeds if failed else tuple(map(every.get, cites))
+
+
 #: one tuple per distinct location of an evidence item, shared by every record's anchors
 _LOCS: dict[Loc, Loc] = {}
 
@@ -195,7 +202,7 @@ def anchor_one(item: RecordFile, library: Library, every: Mapping[str, str], all
     problems: list[Issue] = []
     _anchor_record(item, rec, library, mine, problems)
     cites = tuple(sorted({ev.source for _, ev in evidence_of(rec)}))
-    seeds = all_seeds if problems else tuple(map(every.get, cites))  # hints name other seeds
+    seeds = depends_on(cites, bool(problems), every, all_seeds)
     flat = tuple(x for (_, _, loc), (start, end) in mine.items() for x in (_LOCS.setdefault(loc, loc), start, end))
     return {"anchors": flat, "anchor_issues": tuple(problems), "seeds": seeds, "cites": cites}
 

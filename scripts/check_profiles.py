@@ -4,12 +4,12 @@ Why this exists: frictionless-py implements little of Data Package v2 (it reads 
 descriptor mostly as a v1 one and accepts, or silently rewrites, things v2 forbids), so a
 descriptor that frictionless validates can still break the standard -- 1.0.0 shipped empty
 ``foreignKeys`` arrays that way. CI therefore checks every descriptor the build writes against
-the official v2 profiles, kept in a folder beside the repository (``shared/specs/datapackage-2.0``,
+the official v2 profiles, a copy of which is kept beside this script (``scripts/profiles/datapackage-2.0``,
 public domain: see that folder's LICENSE.md).
 
 Usage::
 
-    python scripts/check_profiles.py --profiles DIR DESCRIPTOR [DESCRIPTOR ...]
+    python scripts/check_profiles.py [--profiles DIR] DESCRIPTOR [DESCRIPTOR ...]
 
 DIR holds ``datapackage.json``, ``dataresource.json``, ``tableschema.json`` and
 ``tabledialect.json``. A ``$ref`` between profiles (for example to
@@ -49,6 +49,8 @@ from referencing.jsonschema import DRAFT7
 
 PROFILES = ("datapackage.json", "dataresource.json", "tableschema.json", "tabledialect.json")
 BASE_URL = "https://datapackage.org/profiles/2.0/"
+#: the copy of the official profiles kept in the repository
+PROFILES_DIR = Path(__file__).resolve().parent / "profiles" / "datapackage-2.0"
 # keywords by which a subschema constrains an object's contents (not merely its type)
 _STRUCTURAL = {"properties", "required", "patternProperties", "additionalProperties", "dependencies", "oneOf", "anyOf", "allOf", "not", "if"}
 _WEAK = {"type", "required", "additionalProperties"}  # "this alternative does not fit at all"
@@ -265,7 +267,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="check_profiles.py",
         description="Check Data Package v2 descriptors against the official JSON Schema profiles.",
     )
-    parser.add_argument("--profiles", required=True, type=Path, metavar="DIR", help="folder with the four official v2 profiles")
+    parser.add_argument("--profiles", type=Path, default=PROFILES_DIR, metavar="DIR", help=f"folder with the four official v2 profiles (default: {PROFILES_DIR.relative_to(PROFILES_DIR.parents[2])})")
     parser.add_argument("descriptors", nargs="+", metavar="DESCRIPTOR", help="datapackage.json files to check")
     args = parser.parse_args(argv)
 

@@ -1,7 +1,8 @@
 """scripts/check_profiles.py against the official Data Package v2 profiles.
 
-The profiles live beside the repository (``../shared/specs/datapackage-2.0``, a copy in CI);
-without them these tests fail rather than skip, so a broken checkout cannot pass unnoticed.
+The profiles are kept in the repository (``scripts/profiles/datapackage-2.0``, copied from the
+official ones); without them these tests fail rather than skip, so a broken checkout cannot pass
+unnoticed.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PROFILES = ROOT.parent / "shared" / "specs" / "datapackage-2.0"
+PROFILES = ROOT / "scripts" / "profiles" / "datapackage-2.0"
 SCRIPT = ROOT / "scripts" / "check_profiles.py"
 CURRENT = ROOT / "build" / "current" / "datapackage.json"
 RELEASE = ROOT / "build" / "releases" / "1.0.0" / "datapackage.json"
@@ -32,7 +33,7 @@ def profiles() -> Path:
     if missing:
         pytest.fail(
             f"the Data Package v2 profiles are missing from {PROFILES} ({', '.join(missing)}): "
-            "put a copy of shared/ beside the repository",
+            "restore them from git",
             pytrace=False,
         )
     return PROFILES

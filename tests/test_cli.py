@@ -8,7 +8,7 @@ import pytest
 
 from conftest import ROOT, cli, ok, run_casd
 
-COMMANDS = ["build", "codebook", "coverage", "diff", "export", "fmt", "new", "release", "report", "schema", "show", "stats", "tag", "validate", "verify", "versions"]
+COMMANDS = ["build", "codebook", "coverage", "diff", "export", "fmt", "new", "release", "report", "schema", "serve", "show", "stats", "tag", "validate", "verify", "versions"]
 
 
 def listed_commands(help_text: str) -> list[str]:

@@ -24,6 +24,9 @@ INDEX_NAME = "index.json"
 INDEX = RELEASES / INDEX_NAME
 LOCK = BUILD / ".lock"
 ROOT_DESCRIPTOR = Path("datapackage.json")
+CACHE_DIR = Path(".casd-cache")
+"""what casd keeps between runs on this machine (git-ignored): the validation cache, the server's socket"""
+SERVER_SOCKET = CACHE_DIR / "serve.sock"
 CHANGELOG = Path("CHANGELOG.md")
 CITATION = Path("CITATION.cff")
 VERSION_FILE = Path("src/casd/_version.py")

@@ -30,7 +30,7 @@ def validate(
     with progress_bar("reading records") as progress:
         result = run(base, progress=progress, records=False)  # only the issues are printed
     shown, outside = select(result.issues, [str(p) for p in paths], base) if paths else (result.issues, 0)
-    echo_issues(shown, fmt, [item.path for item in result.dataset.all()])
+    echo_issues(shown, fmt, (item.path for item in result.dataset.all()))  # the files: only JUnit reads them
     failed = bool(result.errors)
     if fmt is Format.text:
         n = len(result.dataset)

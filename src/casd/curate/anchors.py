@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -73,12 +74,16 @@ def load_seeds(data: Dataset) -> tuple[dict[str, SeedText], list[Issue]]:
     """Every source's seed text (a source whose file is missing, changed or not UTF-8 is reported)."""
     found: list[Issue] = []
     seeds: dict[str, SeedText] = {}
+    folder = (data.root / SEEDS).resolve()
+    inside: dict[Path, bool] = {}  # each distinct parent folder resolved once (they are all seeds/)
     for item in data.tables["sources"].values():
         rec = item.record
         if not isinstance(rec, Source):
             continue
         path = data.root / rec.file
-        if path.parent.resolve() != (data.root / SEEDS).resolve() or path.name in (".", ".."):
+        if path.parent not in inside:
+            inside[path.parent] = path.parent.resolve() == folder
+        if not inside[path.parent] or path.name in (".", ".."):
             found.append(item.at(("file",), "source-unreadable", file=rec.file, reason="seeds live directly in seeds/"))
             continue
         try:
@@ -152,12 +157,18 @@ def resolve(data: Dataset, seeds: Mapping[str, SeedText], cache: Cache | None = 
     records: dict[tuple[str, str], Spans] = {}
     every, all_seeds = seed_state(seeds)
     library = Library(seeds)
+    entries = cache.entries if cache is not None else {}
+    needs: dict[tuple[str, ...], tuple[str | None, ...]] = {}  # what anchors in each set of cited sources depend on
     for item in data.all():
-        if not item.typed:
+        if item.stored is None:  # not typed (inlined: this loop runs on every run, over every record)
             continue
-        entry = cache.entry_for(item) if cache is not None else None
-        if entry is not None and entry.anchors is not None and entry.cites is not None:
-            if entry.seeds == depends_on(entry.cites, bool(entry.anchor_issues), every, all_seeds):
+        entry = entries.get(item.path)
+        if entry is not None and entry.item is item and entry.anchors is not None and entry.cites is not None:
+            if entry.anchor_issues:
+                needed = depends_on(entry.cites, True, every, all_seeds)
+            elif (needed := needs.get(entry.cites)) is None:  # type: ignore[assignment]  # a tuple when no quote failed
+                needed = needs[entry.cites] = depends_on(entry.cites, False, every, all_seeds)  # type: ignore[assignment]
+            if entry.seeds == needed:
                 if entry.anchors:
                     records[item.table, item.id] = entry.anchors
                 found += entry.anchor_issues
@@ -166,7 +177,7 @@ def resolve(data: Dataset, seeds: Mapping[str, SeedText], cache: Cache | None = 
         if mine["anchors"]:
             records[item.table, item.id] = mine["anchors"]
         found += mine["anchor_issues"]
-        if entry is not None:
+        if entry is not None and entry.item is item:
             for name, value in mine.items():
                 setattr(entry, name, value)
             entry.rule_issues = None  # the local rules read the anchors: check the record again

@@ -47,10 +47,10 @@ from pathlib import Path
 from typing import Any
 
 from ..fs import write_atomic
+from ..paths import CACHE_DIR
 from .issues import Issue
 from .load import RecordFile
 
-CACHE_DIR = Path(".casd-cache")
 FOLDER = "validate-v3"
 #: how many files the entries are spread over
 SHARDS = 32
@@ -147,10 +147,32 @@ class Cache:
     """the shards to write again"""
     seen: set[str] = field(default_factory=set)
     """the files this run looked up (entries of the others are dropped when it saves)"""
+    held: bool = False
+    """kept in memory between runs by ``casd serve`` (:mod:`casd.curate.resident`), which writes it
+    (:meth:`write`) once it has answered: :meth:`save` leaves it to that"""
+    fresh: set[str] = field(default_factory=set)
+    """files whose entries are known to be valid without a look at the file (a watcher of a held
+    cache vouches that nothing touched them since they were last checked)"""
+    suspect: set[str] = field(default_factory=set)
+    """files a watcher saw touched: their content decides, even if their status looks the same"""
+    seeds: tuple[tuple[RecordFile, ...], Any] | None = None
+    """a held cache's seeds (what :func:`casd.curate.anchors.load_seeds` gave) and the source files
+    they were read for, while no file in ``seeds/`` changed"""
+    listed: dict[str, tuple[list[tuple[str, str, str]], list[Issue]]] = field(default_factory=dict)
+    """a held cache's listing of each record folder, while no name in it changed
+    (:func:`casd.curate.load.record_files`)"""
 
     def touch(self, shown: str) -> None:
         """Mark an entry as changed (its shard is written again)."""
         self.dirty.add(shard_of(shown))
+
+    def vouched(self, shown: str) -> Entry | None:
+        """The entry of a file known to be unchanged without looking at it (:attr:`fresh`), else None."""
+        if shown not in self.fresh:
+            return None
+        self.seen.add(shown)
+        self.reused += 1
+        return self.entries[shown]
 
     def lookup(self, shown: str, path: Path | str, info: os.stat_result | None = None, raw: bytes | None = None) -> tuple[Entry | None, Stat, bytes | None]:
         """The entry for a file if it is still valid (stat, or else content), with the file's stat and
@@ -160,17 +182,22 @@ class Cache:
         entry = self.entries.get(shown)
         if entry is None:
             return None, st, raw
-        racy = mtime_of(st) >= self.written_ns.get(shard_of(shown), 0) - RACY_NS
+        racy = shown in self.suspect or mtime_of(st) >= self.written_ns.get(shard_of(shown), 0) - RACY_NS
         if entry.stat == st and not racy:
             self.reused += 1
             return entry, st, raw
-        data = raw if raw is not None else Path(path).read_bytes()
-        if digest(data) == entry.sha256:
+        try:
+            data = raw if raw is not None else Path(path).read_bytes()
+        except OSError:  # gone or unreadable since its status was taken: reading it again says why
+            data = None
+        if data is not None and digest(data) == entry.sha256:
             if entry.stat != st:  # the same content, touched: remember the new stat
                 entry.stat = st
                 self.touch(shown)
             self.reused += 1
             return entry, st, data
+        del self.entries[shown]  # stale: the file is read again, and stored if it still can be
+        self.touch(shown)
         return None, st, data
 
     def store(self, shown: str, entry: Entry) -> None:
@@ -188,6 +215,11 @@ class Cache:
         return entry
 
     def save(self) -> None:
+        """At the end of a run: :meth:`write`, unless the cache is :attr:`held` (its holder writes it)."""
+        if not self.held:
+            self.write()
+
+    def write(self) -> None:
         """Write the shards that changed (and drop the entries of files this run did not find)."""
         if self.path is None:
             return
@@ -207,19 +239,52 @@ class Cache:
             (self.path.parent / "validate-v1.pickle").unlink(missing_ok=True)  # the single-file cache of casd 2.0
             shutil.rmtree(self.path.parent / "validate-v2", ignore_errors=True)  # the shards before records were kept as bytes
             for n, entries in sorted(shards.items()):
-                payload = {"key": key(), "written_ns": time.time_ns(), "entries": entries}
+                now = time.time_ns()
+                payload = {"key": key(), "written_ns": now, "entries": entries}
                 write_atomic(self.path / f"{n:02d}.pickle", pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+                self.written_ns[n] = now  # for a cache held in memory: the racily-clean rule
         except OSError:
             pass  # a cache that cannot be written costs time, never correctness
         self.dirty.clear()
 
 
+#: caches held in memory between runs, by project folder (:func:`hold`)
+_HELD: dict[str, Cache] = {}
+
+
+def _held_key(project: Path) -> str:
+    return str(Path(project).resolve())
+
+
+def hold(project: Path) -> Cache:
+    """Keep the project's cache in memory: :func:`open_cache` gives this very object from now on
+    (``casd serve``; :func:`release` ends it)."""
+    cache = _HELD.get(_held_key(project))
+    if cache is None:
+        cache = open_cache(project)
+        cache.held = True
+        _HELD[_held_key(project)] = cache
+    return cache
+
+
+def release(project: Path) -> None:
+    """Stop holding the project's cache (what it holds is written first)."""
+    cache = _HELD.pop(_held_key(project), None)
+    if cache is not None:
+        cache.write()
+        cache.held = False
+
+
 def open_cache(project: Path, records: bool = False) -> Cache:
     """The project's cache; a shard that is missing, corrupt, foreign or stale is empty.
 
-    ``records``: unpickle each typed record as its shard is read (else only when first read)."""
+    ``records``: unpickle each typed record as its shard is read (else only when first read). A
+    cache :func:`hold` keeps is given as it is (its records are unpickled when first read)."""
     if os.environ.get("CASD_NO_CACHE"):
         return Cache(None)
+    held = _HELD.get(_held_key(project)) if _HELD else None
+    if held is not None:
+        return held
     cache = Cache(Path(project) / CACHE_DIR / FOLDER)
     for n in range(SHARDS):
         try:

@@ -218,11 +218,12 @@ def read_lists(project: Path, rel: Path, lists: dict[str, type[BaseModel]]) -> t
     return out, found, here
 
 
-def record_files(project: Path) -> tuple[list[tuple[str, str, str]], list[Issue]]:
+def record_files(project: Path, listed: dict[str, tuple[list[tuple[str, str, str]], list[Issue]]] | None = None) -> tuple[list[tuple[str, str, str]], list[Issue]]:
     """``(table, id, path)`` of every record file, in table and id order, and misplaced files.
 
     The paths are plain strings (``project/dataset/<table>/<id>.yaml``): at a million files, a
-    ``Path`` object per file costs more than the listing itself."""
+    ``Path`` object per file costs more than the listing itself. ``listed``: each table folder's
+    listing, kept while no name in the folder changes (taken from it, and added to it)."""
     base = Path(project) / DATASET
     files: list[tuple[str, str, str]] = []
     found: list[Issue] = []
@@ -242,15 +243,28 @@ def record_files(project: Path) -> tuple[list[tuple[str, str, str]], list[Issue]
         if folder.name not in TABLES:
             found.append(issue("unknown-table", shown, table=folder.name, expected=", ".join(TABLES), hint=did_you_mean(folder.name, TABLES)))
             continue
-        where = str(folder)
-        for name in sorted(os.listdir(where), key=lambda n: n.removesuffix(".yaml")):  # id order
-            if name.startswith("."):
-                found.append(issue("hidden-file", f"{shown}/{name}", name=name))
-                continue
-            if not name.endswith(".yaml") or not _SLUG.match(name[:-5]):
-                found.append(issue("bad-file-name", f"{shown}/{name}", name=name))
-                continue
-            files.append((folder.name, name[:-5], os.path.join(where, name)))
+        here = listed.get(shown) if listed is not None else None
+        if here is None:
+            here = _folder_files(folder.name, str(folder), shown)
+            if listed is not None:
+                listed[shown] = here
+        files += here[0]
+        found += here[1]
+    return files, found
+
+
+def _folder_files(table: str, where: str, shown: str) -> tuple[list[tuple[str, str, str]], list[Issue]]:
+    """The record files of one table folder, in id order, and its misplaced files."""
+    files: list[tuple[str, str, str]] = []
+    found: list[Issue] = []
+    for name in sorted(os.listdir(where), key=lambda n: n.removesuffix(".yaml")):  # id order
+        if name.startswith("."):
+            found.append(issue("hidden-file", f"{shown}/{name}", name=name))
+            continue
+        if not name.endswith(".yaml") or not _SLUG.match(name[:-5]):
+            found.append(issue("bad-file-name", f"{shown}/{name}", name=name))
+            continue
+        files.append((table, name[:-5], os.path.join(where, name)))
     return files, found
 
 
@@ -272,7 +286,7 @@ def read_dataset(
     """
     project = Path(project)
     data = Dataset(project)
-    files, found = record_files(project)
+    files, found = record_files(project, cache.listed if cache is not None and cache.held else None)
     if then is None:
         _read(files, data, cache, found, PARSE, progress, 0, len(files))
         return data, found
@@ -354,13 +368,19 @@ def _read(files: list[tuple[str, str, str]], data: Dataset, cache: Cache | None,
         for done, (table, stem, *_) in results:
             _receive(data, cache, found, done, table, stem, work.eager)
 
+    folder = DATASET.as_posix()
+    entries = cache.entries if cache is not None else {}
+    fresh = cache.fresh if cache is not None else set()
     with Parser(len(files), work) as parser:
         for n, (table, stem, path) in enumerate(files, start=done + 1):
             if progress is not None and n % 500 == 0:
                 progress(n, total)
-            shown = f"{DATASET.as_posix()}/{table}/{stem}.yaml"
-            if cache is not None and shown in cache.entries and (info := _regular(path)) is not None:
-                entry, _, _ = cache.lookup(shown, path, info)
+            shown = f"{folder}/{table}/{stem}.yaml"
+            if shown in entries:
+                assert cache is not None
+                entry = cache.vouched(shown) if shown in fresh else None
+                if entry is None and (info := _regular(path)) is not None:
+                    entry, _, _ = cache.lookup(shown, path, info)
                 if entry is not None:
                     data.tables[table][stem] = entry.item
                     found += entry.issues

@@ -23,7 +23,7 @@ from ..model.relational import layout
 from ..paths import PACKAGE_META, TOMBSTONES
 from . import alone, checks
 from .anchors import Anchors, load_seeds, resolve
-from .cache import open_cache
+from .cache import Cache, open_cache
 from .evidence import SeedText
 from .issues import Issue, ValidationFailed, errors
 from .load import Dataset, Work, read_dataset, read_lists, read_side_file
@@ -63,7 +63,7 @@ def validate(project: Path, use_cache: bool = True, progress: Callable[[int, int
     loaded: list[tuple[dict[str, SeedText], list[Issue]]] = []
 
     def then(sources: Dataset) -> Work:  # the sources are read: check every other file where it is parsed
-        loaded.append(load_seeds(sources))
+        loaded.append(_seeds(sources, cache))
         return alone.work(project, loaded[0][0], records)
 
     data, problems = read_dataset(project, cache, progress, then if cache is not None else None)
@@ -79,6 +79,19 @@ def validate(project: Path, use_cache: bool = True, progress: Callable[[int, int
     if cache is not None:
         cache.save()
     return Validated(data, meta if isinstance(meta, PackageMeta) else None, anchors, sorted(set(found)), tombstones)
+
+
+def _seeds(sources: Dataset, cache: Cache | None) -> tuple[dict[str, SeedText], list[Issue]]:
+    """:func:`~casd.curate.anchors.load_seeds`, or what it gave the last run of a held cache, if
+    the sources are the very same files and nothing in ``seeds/`` changed since (a watcher says so)."""
+    if cache is None or not cache.held:
+        return load_seeds(sources)
+    items = tuple(sources.tables["sources"].values())
+    if cache.seeds is not None and len(cache.seeds[0]) == len(items) and all(a is b for a, b in zip(cache.seeds[0], items, strict=True)):
+        return cache.seeds[1]  # type: ignore[no-any-return]  # what load_seeds gave
+    loaded = load_seeds(sources)
+    cache.seeds = (items, loaded)
+    return loaded
 
 
 def select(issues: list[Issue], paths: list[str], project: Path) -> tuple[list[Issue], int]:

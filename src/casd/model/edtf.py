@@ -21,6 +21,7 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from .vocab import DatePrecision as P
 
@@ -95,8 +96,15 @@ def _single(text: str) -> EDTF:
 
 
 def parse(text: str) -> EDTF:
-    """Parse an EDTF string of the supported subset."""
-    if not isinstance(text, str) or text != text.strip() or not text:
+    """Parse an EDTF string of the supported subset (the result is immutable, and shared)."""
+    if not isinstance(text, str):
+        raise EDTFError(f"{text!r} is not an EDTF string")
+    return _parse(str(text))
+
+
+@lru_cache(maxsize=1 << 16)  # a dataset has few distinct dates, and the rules across records parse them on every run
+def _parse(text: str) -> EDTF:
+    if text != text.strip() or not text:
         raise EDTFError(f"{text!r} is not an EDTF string")
     if "/" not in text or edtf_form(text) is not None and re.fullmatch(r"[\d./]+", text) and text.count("/") == 2:
         return _single(text)

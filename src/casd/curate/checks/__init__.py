@@ -139,6 +139,8 @@ def _fields() -> dict[str, tuple[str, ...]]:
 
 def facts(item: RecordFile) -> Facts | None:
     """What the rules across records may read of a record file's typed record (None: it failed)."""
+    if item.facts is not None:  # only a typed record has facts (and this runs for every record, in every rule)
+        return item.facts  # type: ignore[no-any-return]  # set below, or kept from a run of this very code
     if not item.typed:
         return None
     if item.facts is None:
@@ -176,18 +178,7 @@ def run(ctx: Context, cache: Cache | None = None) -> list[Issue]:
         for r in RULES:
             found += r.check(ctx)
         return found
-    stale = Dataset(ctx.dataset.root)
-    kept: list[Issue] = []
-    for item in ctx.dataset.all():
-        entry = cache.entry_for(item)
-        if entry is None or entry.rule_issues is None:
-            stale.tables[item.table][item.id] = item
-        else:
-            kept += entry.rule_issues
-        if item.facts is None and item.typed:
-            facts(item)
-            if entry is not None:
-                cache.touch(item.path)  # its facts are kept with it
+    stale, kept = _cached(ctx.dataset, cache)
     fresh: dict[str, list[Issue]] = {}
     for r in RULES:
         for i in r.check(replace(ctx, dataset=stale) if r.local else ctx):
@@ -200,6 +191,26 @@ def run(ctx: Context, cache: Cache | None = None) -> list[Issue]:
             entry.rule_issues = tuple(fresh.get(item.path, ()))
             cache.touch(item.path)
     return found + kept
+
+
+def _cached(data: Dataset, cache: Cache) -> tuple[Dataset, list[Issue]]:
+    """The records the local rules must check, and what they found in the others (cached); the
+    facts of every typed record are worked out."""
+    stale = Dataset(data.root)
+    kept: list[Issue] = []
+    entries = cache.entries
+    for item in data.all():
+        entry = entries.get(item.path)  # cache.entry_for, inlined: this loop runs over every record on every run
+        mine = entry is not None and entry.item is item
+        if mine and entry.rule_issues is not None:  # type: ignore[union-attr]  # mine: not None
+            kept += entry.rule_issues  # type: ignore[union-attr]
+        else:
+            stale.tables[item.table][item.id] = item
+        if item.facts is None and item.stored is not None:
+            facts(item)
+            if mine:
+                cache.touch(item.path)  # its facts are kept with it
+    return stale, kept
 
 
 def run_alone(item: RecordFile, anchors: Anchors, layout: Layout, root: Path) -> tuple[Issue, ...]:

@@ -47,11 +47,15 @@ def references_exist(ctx: Context) -> Iterator[Issue]:
             names[table] = Names(data.tables[table])
         return names[table].did_you_mean(value)
 
+    tables = data.tables
     for item in data.all():
-        if not item.typed:
+        if item.stored is None:  # not typed (inlined: this loop runs over every record on every run)
             continue
-        flat = targets(item, ctx.layout)
-        if all(flat[i + 1] in data.tables.get(flat[i], ()) for i in range(0, len(flat), 2)):
+        flat = item.refs if item.refs is not None else targets(item, ctx.layout)
+        for i in range(0, len(flat), 2):
+            if flat[i + 1] not in tables.get(flat[i], ()):
+                break
+        else:
             continue
         for loc, target, value in references_of(item, ctx.layout):  # where the dangling ones stand
             if value not in data.tables.get(target, ()):

@@ -1,0 +1,231 @@
+"""``casd serve``: a validation held in memory answers exactly as a one-shot run, edit after edit,
+and a server that is gone, stale or busy elsewhere never gives a wrong answer."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from casd.curate import cache as cache_mod
+from casd.curate import watch
+from casd.curate.resident import Resident, Stale
+from casd.curate.validate import validate
+from casd.paths import SERVER_SOCKET
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="UNIX sockets and inotify: the server is tested where CI runs it, on Linux")
+
+EXE = Path(sys.executable).parent / "casd"
+
+
+def casd(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """The installed console script (the client), with extra environment."""
+    full = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "CASD_SERVER", "CASD_NO_CACHE")} | env
+    return subprocess.run([str(EXE), *args], cwd=cwd, capture_output=True, text=True, env=full, timeout=120)
+
+
+def served_as_alone(project: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """``casd validate`` answered by the server, checked equal to a run with no server and no cache."""
+    here = cwd or project
+    served = casd("validate", *args, cwd=here, CASD_SERVER="require")
+    alone = casd("validate", *args, cwd=here, CASD_NO_CACHE="1")
+    assert (served.returncode, served.stdout, served.stderr) == (alone.returncode, alone.stdout, alone.stderr), args
+    return served
+
+
+class Server:
+    def __init__(self, project: Path, log: Path):
+        self.project, self.log = project, log
+        self.proc = subprocess.Popen([str(EXE), "serve", "-C", str(project)], stdout=subprocess.DEVNULL, stderr=log.open("w"), env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+        deadline = time.monotonic() + 120
+        while "serving" not in log.read_text():
+            assert self.proc.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.05)
+
+    def answered(self) -> list[str]:
+        return [line for line in self.log.read_text().splitlines() if line.startswith("validate: ")]
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=60)
+
+
+@pytest.fixture
+def server(project, tmp_path):
+    s = Server(project, tmp_path / "serve.log")
+    yield s
+    s.stop()
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def test_the_server_answers_as_a_one_shot_run_edit_after_edit(project, server):
+    places, events = project / "dataset/places", project / "dataset/events"
+    served_as_alone(project)
+    _edit(places / "bishkek.yaml", "kind: city", "kind: citty")  # an error in one file
+    assert served_as_alone(project).returncode == 1
+    tmp = places / ".bishkek.yaml.swp"  # an editor's save: a temporary file renamed over the record
+    tmp.write_text((places / "bishkek.yaml").read_text().replace("kind: citty", "kind: city"))
+    os.replace(tmp, places / "bishkek.yaml")
+    assert served_as_alone(project).returncode == 0
+    (places / "bishkek.yaml").rename(places / "bishkek-city.yaml")  # renamed: an id mismatch, and references to "bishkek" dangle in unchanged files
+    r = served_as_alone(project)
+    assert "id-mismatch" in r.stdout and "dangling-reference" in r.stdout
+    (places / "bishkek-city.yaml").rename(places / "bishkek.yaml")
+    assert served_as_alone(project).returncode == 0
+    os.utime(events / "bishkek-raid-2015-07-16.yaml")  # touched, not changed
+    assert served_as_alone(project).returncode == 0
+    seed = project / "seeds/004_88b129c3640cead4.txt"
+    kept = seed.read_bytes()
+    seed.write_bytes(kept.replace(b"Bishkek", b"Bishkec", 1))  # a seed changed: its hash, and every quote in it
+    r = served_as_alone(project)
+    assert "source-hash-mismatch" in r.stdout
+    seed.write_bytes(kept)
+    (project / "dataset/bogus").mkdir()  # a folder appears: the watcher cannot vouch, every file is looked at
+    (project / "dataset/bogus/x.yaml").write_text("id: x\n")
+    assert "unknown-table" in served_as_alone(project).stdout
+    shutil.rmtree(project / "dataset/bogus")
+    (places / "osh.yaml").write_text("id: osh\nname: Osh\nkind: city\ncountry: KGZ\nlocated_in_id: nowhere\n")  # a new file
+    served_as_alone(project)
+    served_as_alone(project, "--format", "json", "places/osh.yaml", cwd=project / "dataset")  # from a subfolder, with paths
+    (places / "osh.yaml").unlink()
+    _edit(project / "dataset/package.yaml", "title:", "titel:")
+    assert served_as_alone(project).returncode == 1
+    _edit(project / "dataset/package.yaml", "titel:", "title:")
+    assert served_as_alone(project).returncode == 0
+    answered = server.answered()
+    assert len(answered) == 12, server.log.read_text()
+    assert all(" 0 file(s) read again" in line for line in (answered[0], answered[5]))  # nothing changed; a touch only
+    assert " 1 file(s) read again" in answered[1]  # one edit: one file read, whatever the size of the dataset
+
+
+def test_other_commands_and_projects_are_not_served(project, server, tmp_path):
+    other = shutil.copytree(project, tmp_path / "other", ignore=shutil.ignore_patterns(".casd-cache"))
+    r = casd("validate", "-C", str(other), cwd=project, CASD_SERVER="require")  # the client finds no server of that project
+    assert r.returncode == 2 and "no `casd serve` answered" in r.stderr
+    assert casd("validate", "-C", str(other), cwd=project).returncode == 0  # ... and by default runs it itself
+    assert casd("stats", cwd=project).returncode == 0
+    assert server.answered() == []
+
+
+def test_a_killed_server_is_never_trusted(project, tmp_path):
+    s = Server(project, tmp_path / "serve.log")
+    s.proc.kill()
+    s.proc.wait()
+    assert (project / SERVER_SOCKET).exists()  # left behind
+    _edit(project / "dataset/places/bishkek.yaml", "kind: city", "kind: citty")
+    r = casd("validate", cwd=project)  # no answer on the socket: the work is done here
+    assert r.returncode == 1 and "invalid-value" in r.stdout
+    assert casd("validate", cwd=project, CASD_SERVER="require").returncode == 2
+    again = Server(project, tmp_path / "again.log")  # a new server replaces the dead socket
+    try:
+        assert served_as_alone(project).returncode == 1
+    finally:
+        assert again.stop() == 0
+    assert not (project / SERVER_SOCKET).exists()  # removed on SIGTERM
+
+
+def test_one_server_per_project(project, server, tmp_path):
+    second = subprocess.run([str(EXE), "serve", "-C", str(project)], capture_output=True, text=True, timeout=120)
+    assert second.returncode == 2 and "another `casd serve` already answers" in second.stderr
+    assert served_as_alone(project).returncode == 0  # the first one still answers
+
+
+def test_a_deep_project_folder_still_gets_a_socket(tmp_path):
+    from conftest import make_project
+
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    project = make_project(deep / "proj")
+    assert len(str(project / SERVER_SOCKET)) > 108  # longer than a UNIX socket address may be
+    s = Server(project, tmp_path / "serve.log")
+    try:
+        assert served_as_alone(project).returncode == 0
+        assert len(s.answered()) == 1
+    finally:
+        s.stop()
+
+
+# --- in this process: the resident validation itself ------------------------------------------
+
+
+def test_a_resident_run_looks_only_at_what_the_kernel_saw_change(project):
+    resident = Resident(project)
+    try:
+        resident.before()
+        first = validate(project, records=False)
+        resident.after(True)
+        assert first.issues == validate(project, use_cache=False).issues
+        c = resident.cache
+        assert c.fresh == set(c.entries) and len(c.fresh) == 15
+        fig = project / "dataset/figures/bishkek-raid-killed-4.yaml"
+        _edit(fig, "notes: Two seeds count the dead differently.", "notes: Two seeds count the dead in different ways.")
+        resident.before()
+        assert c.fresh == set(c.entries) - {"dataset/figures/bishkek-raid-killed-4.yaml"}
+        assert c.suspect == {"dataset/figures/bishkek-raid-killed-4.yaml"}
+        assert c.seeds is not None and c.listed  # no seed changed; no name in a folder changed
+        again = validate(project, records=False)
+        resident.after(True)
+        assert c.reread == 1 and again.issues == validate(project, use_cache=False).issues
+        (project / "dataset/figures/new-figure.yaml").write_text("id: new-figure\n")
+        resident.before()
+        assert "dataset/figures" not in c.listed and "dataset/places" in c.listed  # only that folder is listed again
+        assert validate(project, records=False).issues == validate(project, use_cache=False).issues
+        resident.after(True)
+    finally:
+        resident.close()
+    assert cache_mod.open_cache(project).held is False  # released
+
+
+def test_a_resident_cache_goes_stale_when_casd_changes(project, monkeypatch):
+    resident = Resident(project)
+    try:
+        monkeypatch.setattr(cache_mod, "_key", lambda package: "another casd")
+        with pytest.raises(Stale):
+            resident.before()
+    finally:
+        resident.close()
+
+
+def test_a_lost_event_queue_makes_every_file_looked_at(project):
+    resident = Resident(project)
+    try:
+        resident.before()
+        validate(project, records=False)
+        resident.after(True)
+        w = resident.watcher
+        assert w is not None
+        overflow = watch._EVENT.pack(-1, watch.IN_Q_OVERFLOW, 0, 0)  # what the kernel writes when its queue overflowed
+        assert watch.parse(overflow) == [(-1, watch.IN_Q_OVERFLOW, "")]
+        real = w._drain
+        w._drain = lambda: overflow  # type: ignore[method-assign]
+        resident.before()
+        w._drain = real  # type: ignore[method-assign]
+        assert resident.cache.fresh == set() and resident.cache.listed == {} and resident.cache.seeds is None
+    finally:
+        resident.close()
+
+
+def test_a_server_without_inotify_takes_every_status(project, monkeypatch):
+    monkeypatch.setattr("casd.curate.resident.watcher", lambda project: None)
+    resident = Resident(project)
+    try:
+        for change in ("kind: citty", "kind: city"):
+            resident.before()
+            assert resident.cache.fresh == set()
+            _edit(project / "dataset/places/bishkek.yaml", "kind: citty" if change == "kind: city" else "kind: city", change)
+            assert validate(project, records=False).issues == validate(project, use_cache=False).issues
+            resident.after(True)
+    finally:
+        resident.close()

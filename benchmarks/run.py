@@ -19,6 +19,8 @@ calibrate_cpu          a fixed pure-Python CPU loop: how fast the machine was (i
 calibrate_mem          a fixed allocation of about 600 MB of small objects (page faults: sys time)
 validate_cold          ``casd validate`` on the valid project, ``.casd-cache/`` removed first
 validate_warm          ``casd validate`` again after editing one record (cache kept)
+validate_served        ``casd validate`` after editing one record, answered by a running ``casd serve`` (started
+                       untimed before the first run; its start and its memory are reported beside the step)
 validate_cold_serial   ``casd validate``, cache removed, with ``CASD_WORKERS=1`` (parsing in this process only)
 validate_nocache       ``casd validate`` with ``CASD_NO_CACHE=1``: what a cold run pays for writing the cache
 build_first            ``casd build`` with build/current, datapackage.json and the cache removed: the first
@@ -81,6 +83,7 @@ STEPS = (
     "calibrate_mem",
     "validate_cold",
     "validate_warm",
+    "validate_served",
     "validate_cold_serial",
     "validate_nocache",
     "build_first",
@@ -103,6 +106,7 @@ WHAT = {
     "calibrate_mem": f'machine speed, memory: python -c "{CALIBRATE_MEM}"',
     "validate_cold": "casd validate, no cache",
     "validate_warm": "casd validate after editing 1 record (cache kept)",
+    "validate_served": "casd validate after editing 1 record, answered by casd serve",
     "validate_cold_serial": "casd validate, no cache, CASD_WORKERS=1 (parsing in one process)",
     "validate_nocache": "casd validate with CASD_NO_CACHE=1 (no cache read or written)",
     "build_first": "casd build, no cache, no build/current (a first build)",
@@ -361,6 +365,7 @@ def step_runs(name: str, ctx: Ctx) -> tuple[Callable[[], None], Callable[[], Run
     table: dict[str, tuple[Callable[[], None], Callable[[], Run]]] = {
         "validate_cold": (lambda: drop_cache(clean), lambda: _casd(ctx, ["validate"], clean)),
         "validate_warm": (lambda: edit_one(editable), lambda: _casd(ctx, ["validate"], clean)),
+        "validate_served": (lambda: (SERVER.ensure(clean, ctx), edit_one(editable)), lambda: _casd(ctx, ["validate"], clean, extra_env={"CASD_SERVER": "require"})),
         "validate_cold_serial": (lambda: drop_cache(clean), lambda: _casd(ctx, ["validate"], clean, extra_env={"CASD_WORKERS": "1"})),
         "validate_nocache": (lambda: drop_cache(clean), lambda: _casd(ctx, ["validate"], clean, extra_env={"CASD_NO_CACHE": "1"})),
         "build_first": (lambda: drop_build(clean), lambda: _casd(ctx, ["build"], clean)),
@@ -376,6 +381,39 @@ def step_runs(name: str, ctx: Ctx) -> tuple[Callable[[], None], Callable[[], Run
         "calibrate_mem": (lambda: None, lambda: measure([PY, "-c", CALIBRATE_MEM])),
     }
     return table[name]
+
+
+class _Server:
+    """The ``casd serve`` behind ``validate_served``: started once, untimed, stopped after the step."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.start_s: float | None = None
+
+    def ensure(self, p: Path, ctx: Ctx) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            return
+        log = ctx.logs / f"{ctx.size}-serve.log"
+        t0 = time.perf_counter()
+        self.proc = subprocess.Popen([CASD, "serve", "-C", str(p)], stdout=subprocess.DEVNULL, stderr=log.open("w"))
+        while "serving" not in log.read_text(encoding="utf-8"):
+            if self.proc.poll() is not None or time.perf_counter() - t0 > (ctx.timeout or 3600):
+                raise SystemExit(f"casd serve did not start: {log.read_text(encoding='utf-8')[-1000:]}")
+            time.sleep(0.05)
+        self.start_s = round(time.perf_counter() - t0, 2)
+
+    def stop(self) -> dict[str, Any]:
+        """Stop it; what it cost: its start (a validation with the cache on disk) and its memory."""
+        if self.proc is None:
+            return {}
+        out = {"start_s": self.start_s, "pss_mb": round(sum(_pss_mb(pid) for pid in _tree(self.proc.pid)), 1)}
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=120)
+        self.proc = None
+        return out
+
+
+SERVER = _Server()
 
 
 def probe_run(p: Path, log: Path) -> Run:
@@ -451,6 +489,8 @@ def run_size(size: int, opts: argparse.Namespace, steps: list[str]) -> dict[str,
             _print(size, name, runs[-1])
         records = 0 if name.startswith("calibrate") else (bmanifest if name.endswith("_broken") and bmanifest else manifest)["records"]
         result["steps"][name] = summarise(name, runs, records, bmanifest if name.endswith("_broken") else manifest)
+        if name == "validate_served":
+            result["steps"][name]["server"] = SERVER.stop()
         result["steps"][name].update(date=time.strftime("%Y-%m-%d %H:%M:%S %Z"), commit=commit(), mem_cap_gb=opts.mem_cap_gb, timeout_s=opts.timeout_s)
     return result
 
@@ -556,6 +596,7 @@ RATIOS = [
     ("casd build / casd validate (both cold)", "build_cold", "validate_cold"),
     ("first build / build cold", "build_first", "build_cold"),
     ("validate after 1 edit / validate cold", "validate_warm", "validate_cold"),
+    ("validate after 1 edit: one-shot / answered by casd serve", "validate_warm", "validate_served"),
     ("validate in one process / validate with the default workers (both cold)", "validate_cold_serial", "validate_cold"),
     ("validate without the cache / validate cold (which writes it)", "validate_nocache", "validate_cold"),
     ("build after 1 edit / build cold", "build_warm", "build_cold"),
@@ -594,6 +635,8 @@ def _step_note(s: dict[str, Any]) -> str:
         notes.append(f"first record file read after {_f(out['pre_read_s'])} s")
     if "valid" in out:
         notes.append("package valid" if out["valid"] else "package INVALID")
+    if s.get("server"):
+        notes.append(f"the server started in {_f(s['server']['start_s'])} s and held {_f(s['server']['pss_mb'], 0)} MB")
     if s.get("stopped"):
         notes.append("stopped: " + ", ".join(s["stopped"]))
     if s.get("runs", 1) > 1:

@@ -268,10 +268,10 @@ def hold(project: Path) -> Cache:
 
 
 def release(project: Path) -> None:
-    """Stop holding the project's cache (what it holds is written first)."""
+    """Stop holding the project's cache (its holder wrote it after its last complete run; a run cut
+    short is not written, as a one-shot run cut short writes nothing)."""
     cache = _HELD.pop(_held_key(project), None)
     if cache is not None:
-        cache.write()
         cache.held = False
 
 

@@ -88,11 +88,8 @@ def _rss_mb() -> float:
         return int(f.read().split()[1]) * resource.getpagesize() / 2**20
 
 
-def _stage() -> str:
-    """The innermost casd functions the main thread is in, outermost first (its stage)."""
-    import threading
-
-    frame = sys._current_frames().get(threading.main_thread().ident or 0)
+def _stage(frame: Any) -> str:
+    """The innermost casd functions ``frame`` (the main thread's) is in, outermost first (its stage)."""
     names = []
     while frame is not None:
         if f"{os.sep}casd{os.sep}" in frame.f_code.co_filename:
@@ -106,14 +103,17 @@ def _stage() -> str:
 
 
 def _sampler(write: Any, every: float) -> None:
-    import threading
+    """A sample every ``every`` seconds, from a timer signal rather than a thread: with a second
+    thread running, casd would start its workers from a fork server instead of forking them, so the
+    probed run would differ from the one it stands for (and the workers' CPU time, reaped by the fork
+    server, would be lost). Forked workers do not inherit the timer."""
+    import signal
 
-    def loop() -> None:
-        while True:
-            time.sleep(every)
-            write(f"sample {os.getpid()} {time.time():.3f} {_rss_mb():.1f} {_stage()}")
+    def sample(signum: int, frame: Any) -> None:
+        write(f"sample {os.getpid()} {time.time():.3f} {_rss_mb():.1f} {_stage(frame)}")
 
-    threading.Thread(target=loop, daemon=True).start()
+    signal.signal(signal.SIGALRM, sample)
+    signal.setitimer(signal.ITIMER_REAL, every, every)
 
 
 def probe(log: str, argv: list[str]) -> None:

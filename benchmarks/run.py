@@ -20,7 +20,7 @@ calibrate_mem          a fixed allocation of about 600 MB of small objects (page
 validate_cold          ``casd validate`` on the valid project, ``.casd-cache/`` removed first
 validate_warm          ``casd validate`` again after editing one record (cache kept)
 validate_served        ``casd validate`` after editing one record, answered by a running ``casd serve`` (started
-                       untimed before the first run; its start and its memory are reported beside the step)
+                       untimed before the first run, and idle before each; its start and memory are reported)
 validate_cold_serial   ``casd validate``, cache removed, with ``CASD_WORKERS=1`` (parsing in this process only)
 validate_nocache       ``casd validate`` with ``CASD_NO_CACHE=1``: what a cold run pays for writing the cache
 build_first            ``casd build`` with build/current, datapackage.json and the cache removed: the first
@@ -389,11 +389,19 @@ class _Server:
     def __init__(self) -> None:
         self.proc: subprocess.Popen[bytes] | None = None
         self.start_s: float | None = None
+        self.log: Path | None = None
+        self.asked = 0
 
     def ensure(self, p: Path, ctx: Ctx) -> None:
+        """A server idle and ready for the next run (one run follows each call)."""
         if self.proc is not None and self.proc.poll() is None:
+            assert self.log is not None
+            while self.log.read_text(encoding="utf-8").count("cache kept") < self.asked:  # the last answer's cache is kept:
+                time.sleep(0.01)  # each run times an edit, not the tail of the run before it
+            self.asked += 1
             return
-        log = ctx.logs / f"{ctx.size}-serve.log"
+        log = self.log = ctx.logs / f"{ctx.size}-serve.log"
+        self.asked = 1
         t0 = time.perf_counter()
         self.proc = subprocess.Popen([CASD, "serve", "-C", str(p)], stdout=subprocess.DEVNULL, stderr=log.open("w"))
         while "serving" not in log.read_text(encoding="utf-8"):

@@ -229,3 +229,25 @@ def test_a_server_without_inotify_takes_every_status(project, monkeypatch):
             resident.after(True)
     finally:
         resident.close()
+
+
+def test_a_table_folder_linked_in_is_watched_through_its_link(project, tmp_path):
+    outside = tmp_path / "places-elsewhere"
+    shutil.move(project / "dataset/places", outside)
+    (project / "dataset/places").symlink_to(outside, target_is_directory=True)
+    resident = Resident(project)
+    try:
+        resident.before()
+        validate(project, records=False)
+        resident.after(True)
+        _edit(outside / "bishkek.yaml", "kind: city", "kind: citty")  # edited where it really is
+        resident.before()
+        assert "dataset/places/bishkek.yaml" not in resident.cache.fresh
+        assert validate(project, records=False).issues == validate(project, use_cache=False).issues
+        resident.after(True)
+        (project / "dataset/places").unlink()  # the link itself replaced: nothing is vouched for
+        shutil.copytree(outside, project / "dataset/places")
+        resident.before()
+        assert resident.cache.fresh == set() and resident.cache.listed == {}
+    finally:
+        resident.close()

@@ -11,7 +11,8 @@ a watched folder was removed or renamed, a folder appeared in ``dataset/``; the 
 lists and takes the status of every file, as a run without a server does. Where inotify is
 missing (another system), :func:`watcher` gives None and every run does so. Files changed through
 a network file system by another machine raise no event here: serve such a project from the
-machine that edits it, or run ``casd validate`` without the server.
+machine that edits it, or run ``casd validate`` without the server; nor do files written through a
+hard link from another folder.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..paths import DATASET, SEEDS
+from ..paths import DATASET, PACKAGE_META, SEEDS, TOMBSTONES
 
 # <sys/inotify.h>
 IN_MODIFY = 0x2
@@ -40,7 +41,6 @@ IN_Q_OVERFLOW = 0x4000
 IN_IGNORED = 0x8000
 IN_ONLYDIR = 0x1000000
 IN_DONT_FOLLOW = 0x2000000
-IN_ISDIR = 0x40000000
 
 #: what a file's change looks like
 FILE_EVENTS = IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE | IN_DELETE
@@ -50,6 +50,9 @@ MASK = FILE_EVENTS | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW
 LOST = IN_Q_OVERFLOW | IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF
 #: a folder's list of names changed
 ENTRIES = IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE | IN_DELETE
+
+#: the files directly in dataset/ that every run reads anyway
+_READ_EVERY_RUN = {PACKAGE_META.name, TOMBSTONES.name}
 
 _EVENT = struct.Struct("iIII")  # wd, mask, cookie, len (native order, as the kernel writes it)
 
@@ -96,8 +99,8 @@ class Watcher:
         self._seeds = False
         self.watch()
 
-    def _add(self, folder: Path, shown: str) -> None:
-        wd = self._libc.inotify_add_watch(self.fd, os.fsencode(folder), MASK)
+    def _add(self, folder: Path, shown: str, follow: bool = False) -> None:
+        wd = self._libc.inotify_add_watch(self.fd, os.fsencode(folder), MASK & ~IN_DONT_FOLLOW if follow else MASK)
         if wd < 0:
             err = ctypes.get_errno()
             raise OSError(err, os.strerror(err), str(folder))
@@ -114,9 +117,9 @@ class Watcher:
         base = self.project / DATASET
         self._add(base, DATASET.as_posix())
         with os.scandir(base) as entries:
-            folders = sorted(e.name for e in entries if e.is_dir(follow_symlinks=False))
+            folders = sorted(e.name for e in entries if e.is_dir())  # a folder linked in is read as one: watched through the link
         for name in folders:
-            self._add(base / name, f"{DATASET.as_posix()}/{name}")
+            self._add(base / name, f"{DATASET.as_posix()}/{name}", follow=True)
         try:
             self._add(self.project / SEEDS, SEEDS.as_posix())
             self._seeds = True
@@ -146,9 +149,8 @@ class Watcher:
             elif folder == SEEDS.as_posix():
                 found.seeds = True
             elif folder == DATASET.as_posix():
-                if mask & IN_ISDIR:  # a table folder appeared, went or was renamed
+                if name not in _READ_EVERY_RUN:  # a folder (or a link to one) appeared, went or was renamed
                     found.rescan = True
-                # a file directly in dataset/ (package.yaml, tombstones.yaml) is read on every run
             elif name:
                 found.files.add(f"{folder}/{name}")
                 if mask & ENTRIES:

@@ -83,6 +83,14 @@ class RecordFile:
     def record(self, value: Record | None) -> None:
         self.stored = value
 
+    def peek(self) -> Record | None:
+        """The typed record, read without being kept: unpickled anew if it is held as bytes (for a
+        caller that reads each record once, such as a build)."""
+        stored = self.stored
+        if type(stored) is bytes:
+            return pickle.loads(stored)  # type: ignore[no-any-return]  # noqa: S301 - bytes this package pickled
+        return stored  # type: ignore[return-value]  # a record or None
+
     @property
     def typed(self) -> bool:
         """Whether the file typed cleanly (without unpickling its record)."""

@@ -14,8 +14,6 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyarrow as pa
-
 from ..curate.issues import Issue, ValidationFailed, issue
 from ..curate.validate import Validated, validate
 from ..errors import CasdError
@@ -28,7 +26,7 @@ from ..read import semver
 from ..read.integrity import parse_sums, sha256, sums
 from ..read.releases import read_index
 from .descriptor import descriptor, dump_json
-from .rows import arrow, rows
+from .rows import gather
 from .tablecheck import check_tables
 from .writers import WRITERS
 
@@ -61,22 +59,20 @@ def render_tables(v: Validated) -> tuple[dict[str, bytes], dict[str, int]]:
     :class:`~casd.curate.issues.ValidationFailed` if a table breaks its own schema (checked
     vectorised, on the Arrow tables, before anything is written to disk).
 
-    One table's rows are held at a time: each table is turned into Arrow and into its files' bytes
-    before the next one's rows are made (all the tables' rows at once were the largest part of a
-    build's memory)."""
-    files: dict[str, bytes] = {}
-    counts: dict[str, int] = {}
-    typed: dict[str, pa.Table] = {}
-    for t in tables():
-        data = rows(t, v)
-        typed[t.name] = arrow(t, data)
-        counts[t.name] = len(data)
-        for ext, writer in WRITERS.items():
-            files[f"{t.name}.{ext}"] = writer(t, data, typed[t.name])
-        del data
+    The tables are made in one pass over the records (:func:`~casd.packaging.rows.gather`: each
+    record read once and let go; rows held as Arrow, not as Python objects); each table's Arrow form
+    is let go once its files are made."""
+    typed = gather(v)
     problems = check_tables(tables(), typed)
     if problems:
         raise ValidationFailed(problems)
+    files: dict[str, bytes] = {}
+    counts: dict[str, int] = {}
+    for t in tables():
+        counts[t.name] = typed[t.name].num_rows
+        for ext, writer in WRITERS.items():
+            files[f"{t.name}.{ext}"] = writer(t, typed[t.name])
+        del typed[t.name]
     return files, counts
 
 
@@ -99,8 +95,10 @@ def dev_version(project: Path) -> str:
 
 
 def prepare(project: Path) -> Rendered:
-    """Validate and render; raises :class:`~casd.curate.issues.ValidationFailed` (nothing written) on any error."""
-    return render(validate(project).valid(), dev_version(project))
+    """Validate and render; raises :class:`~casd.curate.issues.ValidationFailed` (nothing written) on any error.
+
+    The typed records stay in the validation cache's form (bytes) until the render reads each once."""
+    return render(validate(project, records=False).valid(), dev_version(project))
 
 
 def stale(project: Path, rendered: Rendered) -> list[Issue]:

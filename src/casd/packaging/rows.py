@@ -1,24 +1,26 @@
-"""Validated records -> rows and Arrow tables, following the derived layout column by column.
+"""Validated records -> Arrow tables, following the derived layout column by column.
 
 Each :class:`~casd.model.relational.Column` says where its value comes from (an attribute
 path from the record or list item, or a key such as ``..parent``); nothing here knows a
-table by name. Arrow tables are built through polars, so no pandas is imported.
+table by name. :func:`gather` makes every table in one pass over the records. Arrow tables are
+built through polars, so no pandas is imported.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import defaultdict
 from typing import Any
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..curate.anchors import evidence_of
 from ..curate.validate import Validated
 from ..model import edtf
-from ..model.records import TABLES, Record
-from ..model.relational import Column, Table
-from .conflicts import conflicts
+from ..model.records import TABLES, Figure, Record
+from ..model.relational import Column, Table, tables
+from .conflicts import FigureSide, figure_conflicts_of, record_conflicts
 
 ARROW_TYPES: dict[str, pa.DataType] = {
     "string": pa.string(),
@@ -37,16 +39,12 @@ _POLARS_TYPES: dict[str, Any] = {
     "array": pl.List(pl.String),
 }
 
-Row = dict[str, Any]
-
-
 def arrow_schema(t: Table) -> pa.Schema:
     return pa.schema([pa.field(c.name, ARROW_TYPES[c.type], nullable=not c.required, metadata={"description": c.description}) for c in t.columns])
 
 
-def _value(obj: Any, c: Column, keys: dict[str, Any]) -> Any:
-    if c.path and c.path[0].startswith(".."):
-        return keys.get(c.path[0])
+def _value(obj: Any, c: Column) -> Any:
+    """A cell: the value at the column's path from the row's object, as the table holds it."""
     for step in c.path:
         if obj is None:
             return None
@@ -64,62 +62,97 @@ def _value(obj: Any, c: Column, keys: dict[str, Any]) -> Any:
     return obj
 
 
-def _row(obj: Any, columns: list[Column], **keys: Any) -> Row:
-    named = {f"..{k}": v for k, v in keys.items()}
-    return {c.name: _value(obj, c, named) for c in columns}
+class Gathered:
+    """One table's rows as they are made, column by column, turned into Arrow a chunk at a time (a
+    Python value per cell lives only until its chunk is converted)."""
+
+    CHUNK = 65536
+
+    def __init__(self, t: Table):
+        self.t = t
+        self._named = [(c, c.path[0] if c.path and c.path[0].startswith("..") else None) for c in t.columns]
+        self._columns: list[list[Any]] = [[] for _ in t.columns]
+        self._chunks: list[pa.Table] = []
+        self.rows = 0
+
+    def add(self, obj: Any, **keys: Any) -> None:
+        """A row from an object (a record, a list item, a tombstone or a conflict) and its keys
+        (``parent``, ``ordinal``... : what the columns whose path starts with ``..`` take)."""
+        for (c, key), column in zip(self._named, self._columns, strict=True):
+            column.append(keys.get(key[2:]) if key is not None else _value(obj, c))
+        self.rows += 1
+        if len(self._columns[0]) >= self.CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._columns[0] or not self._chunks:
+            data = {c.name: pl.Series(c.name, values, dtype=_POLARS_TYPES[c.type]) for c, values in zip(self.t.columns, self._columns, strict=True)}
+            self._chunks.append(pl.DataFrame(data).to_arrow().cast(arrow_schema(self.t)))
+            self._columns = [[] for _ in self.t.columns]
+
+    def arrow(self) -> pa.Table:
+        """The rows as one Arrow table, sorted by primary key, with the declared types and field
+        descriptions (one chunk per column, as a table made at once would be)."""
+        self._flush()
+        table = pa.concat_tables(self._chunks)
+        self._chunks = []
+        order = pc.sort_indices(table, sort_keys=[(k, "ascending") for k in self.t.primary_key])
+        return table.take(order).combine_chunks()
 
 
-def _link_rows(t: Table, v: Validated) -> Iterator[Row]:
-    assert t.parent is not None and t.list_field is not None
-    for rec in v.dataset.records(TABLES[t.parent]):
-        for i, item in enumerate(getattr(rec, t.list_field), start=1):
-            yield _row(item, t.columns, parent=rec.id, ordinal=i)
-
-
-def _shared_rows(t: Table, v: Validated) -> Iterator[Row]:
-    assert t.list_field is not None
+def gather(v: Validated) -> dict[str, pa.Table]:
+    """Every table of the layout as Arrow, made in one pass over the records: each typed record is
+    read once (unpickled from the validation cache's bytes, if it is kept so) and let go, so a
+    build never holds every record as objects."""
+    out = {t.name: Gathered(t) for t in tables()}
+    kinds: dict[str, list[Gathered]] = defaultdict(list)
+    for g in out.values():
+        kinds[g.t.kind].append(g)
+    figures: list[FigureSide] = []
     for tname in TABLES:
-        for rec in v.dataset.of(tname):
-            for i, item in enumerate(getattr(rec, t.list_field), start=1):
-                yield _row(item, t.columns, table=tname, parent=rec.id, ordinal=i)
+        for item in v.dataset.tables[tname].values():
+            rec = item.peek()
+            if rec is None:
+                continue
+            _add_record(kinds, v, tname, rec)
+            if isinstance(rec, Figure):
+                figures.append(FigureSide.of(rec))
+    for g in kinds["conflicts"]:
+        for c in figure_conflicts_of(figures):
+            g.add(c)
+    for g in kinds["tombstones"]:
+        for tomb in v.tombstones:
+            g.add(tomb)
+    return {name: g.arrow() for name, g in out.items()}
 
 
-def _evidence_rows(t: Table, v: Validated) -> Iterator[Row]:
-    for tname in TABLES:
-        for rec in v.dataset.of(tname):
-            yield from _record_evidence_rows(t, v, tname, rec)
+def _add_record(kinds: dict[str, list[Gathered]], v: Validated, tname: str, rec: Record) -> None:
+    """The rows one record makes, in every table that takes any."""
+    for g in kinds["entity"]:
+        if g.t.name == tname:
+            g.add(rec)
+    for g in kinds["link"]:
+        if g.t.parent == tname:
+            _add_items(g, rec, parent=rec.id)
+    for g in kinds["shared"]:
+        _add_items(g, rec, table=tname, parent=rec.id)
+    for g in kinds["evidence"]:
+        _add_evidence(g, v, tname, rec)
+    for g in kinds["conflicts"]:
+        for c in record_conflicts(tname, rec):
+            g.add(c)
 
 
-def _record_evidence_rows(t: Table, v: Validated, tname: str, rec: Record) -> Iterator[Row]:
+def _add_items(g: Gathered, rec: Record, **keys: Any) -> None:
+    for i, part in enumerate(getattr(rec, g.t.list_field or ""), start=1):
+        g.add(part, ordinal=i, **keys)
+
+
+def _add_evidence(g: Gathered, v: Validated, tname: str, rec: Record) -> None:
     for i, (loc, ev) in enumerate(evidence_of(rec), start=1):
         span = v.anchors.get(tname, rec.id, loc)
         if span is None:
             raise ValueError(f"evidence {tname}/{rec.id} {loc} is not anchored: validate first")
         start, end = span
         claim = int(loc[1]) + 1 if loc[0] == "claims" else None
-        quote = v.anchors.text(ev.source, start, end)
-        yield _row(ev, t.columns, table=tname, parent=rec.id, ordinal=i, claim=claim, quote=quote, start=start, end=end)
-
-
-def rows(t: Table, v: Validated) -> list[Row]:
-    """The rows of one table, sorted by primary key."""
-    if t.kind == "entity":
-        out = [_row(rec, t.columns) for rec in v.dataset.of(t.name)]
-    elif t.kind == "link":
-        out = list(_link_rows(t, v))
-    elif t.kind == "shared":
-        out = list(_shared_rows(t, v))
-    elif t.kind == "evidence":
-        out = list(_evidence_rows(t, v))
-    elif t.kind == "tombstones":
-        out = [_row(tomb, t.columns) for tomb in v.tombstones]
-    else:
-        out = [_row(c, t.columns) for c in conflicts(v)]
-    out.sort(key=lambda r: tuple("" if r[k] is None else r[k] for k in t.primary_key))
-    return out
-
-
-def arrow(t: Table, data: list[Row]) -> pa.Table:
-    """Rows of a table as Arrow, with the declared types and field descriptions."""
-    columns = {c.name: pl.Series(c.name, [r[c.name] for r in data], dtype=_POLARS_TYPES[c.type]) for c in t.columns}
-    return pl.DataFrame(columns).to_arrow().cast(arrow_schema(t))
+        g.add(ev, table=tname, parent=rec.id, ordinal=i, claim=claim, quote=v.anchors.text(ev.source, start, end), start=start, end=end)

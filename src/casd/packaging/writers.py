@@ -13,7 +13,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..model.relational import Column, Table
-from .rows import Row, arrow
 
 
 def _cell(value: Any, c: Column) -> str:
@@ -31,25 +30,27 @@ def _cell(value: Any, c: Column) -> str:
     return str(value)
 
 
-def csv_bytes(t: Table, data: list[Row], table: pa.Table | None = None) -> bytes:
+def csv_bytes(t: Table, table: pa.Table) -> bytes:
     """RFC 4180 CSV, UTF-8, LF line ends, a header row; lists as JSON arrays, empty = missing."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     w.writerow([c.name for c in t.columns])
-    for row in data:
-        w.writerow([_cell(row[c.name], c) for c in t.columns])
+    for batch in table.to_batches(max_chunksize=65536):  # Python values for one chunk of rows at a time
+        columns = [batch.column(c.name).to_pylist() for c in t.columns]
+        for row in zip(*columns, strict=True):
+            w.writerow([_cell(value, c) for value, c in zip(row, t.columns, strict=True)])
     return buf.getvalue().encode("utf-8")
 
 
-def parquet_bytes(t: Table, data: list[Row], table: pa.Table | None = None) -> bytes:
+def parquet_bytes(t: Table, table: pa.Table) -> bytes:
     """Parquet (zstd, statistics), with each field's description in its metadata."""
     buf = io.BytesIO()
-    pq.write_table(table if table is not None else arrow(t, data), buf, compression="zstd", write_statistics=True)
+    pq.write_table(table, buf, compression="zstd", write_statistics=True)
     return buf.getvalue()
 
 
-#: (table layout, rows, the same rows as Arrow) -> file bytes
-Writer = Callable[[Table, list[Row], "pa.Table | None"], bytes]
+#: (table layout, its rows as Arrow) -> file bytes
+Writer = Callable[[Table, pa.Table], bytes]
 
 #: file extension -> writer; every table is written in each format.
 WRITERS: dict[str, Writer] = {"csv": csv_bytes, "parquet": parquet_bytes}

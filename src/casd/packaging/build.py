@@ -14,6 +14,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow as pa
+
 from ..curate.issues import Issue, ValidationFailed, issue
 from ..curate.validate import Validated, validate
 from ..errors import CasdError
@@ -27,7 +29,7 @@ from ..read.integrity import parse_sums, sha256, sums
 from ..read.releases import read_index
 from .descriptor import descriptor, dump_json
 from .rows import gather
-from .tablecheck import check_tables
+from .tablecheck import key_columns, own_problems, problems
 from .writers import WRITERS
 
 
@@ -59,20 +61,28 @@ def render_tables(v: Validated) -> tuple[dict[str, bytes], dict[str, int]]:
     :class:`~casd.curate.issues.ValidationFailed` if a table breaks its own schema (checked
     vectorised, on the Arrow tables, before anything is written to disk).
 
-    The tables are made in one pass over the records (:func:`~casd.packaging.rows.gather`: each
-    record read once and let go; rows held as Arrow, not as Python objects); each table's Arrow form
-    is let go once its files are made."""
-    typed = gather(v)
-    problems = check_tables(tables(), typed)
-    if problems:
-        raise ValidationFailed(problems)
+    The tables' rows are made in one pass over the records (:func:`~casd.packaging.rows.gather`:
+    each record read once and let go; rows held as Arrow chunks, not as Python objects). Then one
+    table at a time is made whole, checked, and turned into its files, and only the columns its
+    foreign keys read (or others' read of it) are kept for the checks across tables."""
+    layout = tables()
+    made = gather(v)
+    keys = key_columns(layout)
+    kept: dict[str, pa.Table] = {}
+    own: dict[str, list[Issue] | None] = {}
     files: dict[str, bytes] = {}
     counts: dict[str, int] = {}
-    for t in tables():
-        counts[t.name] = typed[t.name].num_rows
+    for t in layout:
+        table = made.pop(t.name).arrow()
+        own[t.name] = own_problems(t, table)
+        kept[t.name] = table.select([c for c in keys[t.name] if c in table.column_names])
+        counts[t.name] = table.num_rows
         for ext, writer in WRITERS.items():
-            files[f"{t.name}.{ext}"] = writer(t, typed[t.name])
-        del typed[t.name]
+            files[f"{t.name}.{ext}"] = writer(t, table)
+        del table
+    found = [i for t in layout for i in problems(t, own[t.name], kept[t.name], kept)]  # in the order of check_tables
+    if found:
+        raise ValidationFailed(found)
     return files, counts
 
 

@@ -24,13 +24,14 @@ def _where(table: str) -> str:
     return (CURRENT / f"{table}.csv").as_posix()
 
 
-def check_table(t: Table, data: pa.Table, all_tables: Mapping[str, pa.Table]) -> list[Issue]:
-    """Every way one table breaks its schema (empty when it conforms)."""
-    found: list[Issue] = []
+def own_problems(t: Table, data: pa.Table) -> list[Issue] | None:
+    """Every way one table breaks its schema on its own (columns, types, required fields,
+    vocabularies, unique ids and primary key); None if its columns or types are wrong, in which case
+    nothing else of it can be checked."""
     expected = arrow_schema(t)
     if [(f.name, f.type) for f in data.schema] != [(f.name, f.type) for f in expected]:
-        found.append(issue("table-schema", _where(t.name), table=t.name, problem="columns or types differ from the schema"))
-        return found
+        return None
+    found: list[Issue] = []
     df = pl.from_arrow(data)
     assert isinstance(df, pl.DataFrame)
     for c in t.columns:
@@ -45,6 +46,26 @@ def check_table(t: Table, data: pa.Table, all_tables: Mapping[str, pa.Table]) ->
             found.append(issue("table-schema", _where(t.name), table=t.name, problem="id: duplicate values"))
     if df.height and df.select(t.primary_key).is_duplicated().any():
         found.append(issue("table-schema", _where(t.name), table=t.name, problem=f"primary key ({', '.join(t.primary_key)}) has duplicates"))
+    return found
+
+
+def key_columns(tables: list[Table]) -> dict[str, list[str]]:
+    """The columns of each table that the foreign keys read (its own keys' fields, and the columns
+    other tables' keys point to): all a check across tables needs of a table."""
+    needed: dict[str, set[str]] = {t.name: set() for t in tables}
+    for t in tables:
+        for fk in t.foreign_keys:
+            needed[t.name].add(fk.fields)
+            needed.setdefault(fk.resource, set()).add(fk.reference)
+    return {t.name: [c.name for c in t.columns if c.name in needed[t.name]] for t in tables}
+
+
+def foreign_key_problems(t: Table, data: pa.Table, all_tables: Mapping[str, pa.Table]) -> list[Issue]:
+    """Every value of a foreign key of one table that its target table lacks (``data`` and the
+    tables of ``all_tables`` need hold only their :func:`key_columns`)."""
+    found: list[Issue] = []
+    df = pl.from_arrow(data)
+    assert isinstance(df, pl.DataFrame)
     for fk in t.foreign_keys:
         target = all_tables.get(fk.resource)
         if target is None:
@@ -55,6 +76,19 @@ def check_table(t: Table, data: pa.Table, all_tables: Mapping[str, pa.Table]) ->
         if len(missing):
             found.append(issue("table-schema", _where(t.name), table=t.name, problem=f"{fk.fields}: no {fk.resource}.{fk.reference} {', '.join(map(str, missing.to_list()[:5]))}"))
     return found
+
+
+def problems(t: Table, own: list[Issue] | None, data: pa.Table, all_tables: Mapping[str, pa.Table]) -> list[Issue]:
+    """A table's problems, given what :func:`own_problems` found: those and its foreign keys' (the
+    tables need hold only their :func:`key_columns`)."""
+    if own is None:
+        return [issue("table-schema", _where(t.name), table=t.name, problem="columns or types differ from the schema")]
+    return own + foreign_key_problems(t, data, all_tables)
+
+
+def check_table(t: Table, data: pa.Table, all_tables: Mapping[str, pa.Table]) -> list[Issue]:
+    """Every way one table breaks its schema (empty when it conforms)."""
+    return problems(t, own_problems(t, data), data, all_tables)
 
 
 def check_tables(tables: list[Table], data: Mapping[str, pa.Table]) -> list[Issue]:

@@ -32,14 +32,16 @@ def _cell(value: Any, c: Column) -> str:
 
 def csv_bytes(t: Table, table: pa.Table) -> bytes:
     """RFC 4180 CSV, UTF-8, LF line ends, a header row; lists as JSON arrays, empty = missing."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    buf = io.BytesIO()
+    text = io.TextIOWrapper(buf, encoding="utf-8", newline="")  # encoded as it is written: the text is never held whole
+    w = csv.writer(text, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     w.writerow([c.name for c in t.columns])
     for batch in table.to_batches(max_chunksize=65536):  # Python values for one chunk of rows at a time
         columns = [batch.column(c.name).to_pylist() for c in t.columns]
         for row in zip(*columns, strict=True):
             w.writerow([_cell(value, c) for value, c in zip(row, t.columns, strict=True)])
-    return buf.getvalue().encode("utf-8")
+    text.flush()
+    return buf.getvalue()
 
 
 def parquet_bytes(t: Table, table: pa.Table) -> bytes:

@@ -160,94 +160,95 @@ def test_a_deep_project_folder_still_gets_a_socket(tmp_path):
 # --- in this process: the resident validation itself ------------------------------------------
 
 
-def test_a_resident_run_looks_only_at_what_the_kernel_saw_change(project):
-    resident = Resident(project)
-    try:
-        resident.before()
-        first = validate(project, records=False)
-        resident.after(True)
-        assert first.issues == validate(project, use_cache=False).issues
-        c = resident.cache
-        assert c.fresh == set(c.entries) and len(c.fresh) == 15
-        fig = project / "dataset/figures/bishkek-raid-killed-4.yaml"
-        _edit(fig, "notes: Two seeds count the dead differently.", "notes: Two seeds count the dead in different ways.")
-        resident.before()
-        assert c.fresh == set(c.entries) - {"dataset/figures/bishkek-raid-killed-4.yaml"}
-        assert c.suspect == {"dataset/figures/bishkek-raid-killed-4.yaml"}
-        assert c.seeds is not None and c.listed  # no seed changed; no name in a folder changed
-        again = validate(project, records=False)
-        resident.after(True)
-        assert c.reread == 1 and again.issues == validate(project, use_cache=False).issues
-        (project / "dataset/figures/new-figure.yaml").write_text("id: new-figure\n")
-        resident.before()
-        assert "dataset/figures" not in c.listed and "dataset/places" in c.listed  # only that folder is listed again
-        assert validate(project, records=False).issues == validate(project, use_cache=False).issues
-        resident.after(True)
-    finally:
-        resident.close()
+@pytest.fixture
+def resident(project):
+    r = Resident(project)
+    yield r
+    r.close()
+
+
+def resident_run(r: Resident) -> object:
+    """One run as the server makes it: get ready, validate, keep what it checked."""
+    r.before()
+    v = validate(r.project, records=False)
+    r.after(True)
+    return v
+
+
+def same_as_cold(v, project) -> bool:
+    return v.issues == validate(project, use_cache=False).issues
+
+
+def test_a_resident_run_looks_only_at_what_the_kernel_saw_change(project, resident):
+    assert same_as_cold(resident_run(resident), project)
+    c = resident.cache
+    assert c.fresh == set(c.entries) and len(c.fresh) == 15
+    fig = project / "dataset/figures/bishkek-raid-killed-4.yaml"
+    _edit(fig, "notes: Two seeds count the dead differently.", "notes: Two seeds count the dead in different ways.")
+    resident.before()
+    assert c.fresh == set(c.entries) - {"dataset/figures/bishkek-raid-killed-4.yaml"}
+    assert c.suspect == {"dataset/figures/bishkek-raid-killed-4.yaml"}
+    assert c.seeds is not None and c.listed  # no seed changed; no name in a folder changed
+    again = validate(project, records=False)
+    resident.after(True)
+    assert c.reread == 1 and same_as_cold(again, project)
+    (project / "dataset/figures/new-figure.yaml").write_text("id: new-figure\n")
+    resident.before()
+    assert "dataset/figures" not in c.listed and "dataset/places" in c.listed  # only that folder is listed again
+    assert same_as_cold(validate(project, records=False), project)
+    resident.after(True)
+    resident.close()
     assert cache_mod.open_cache(project).held is False  # released
 
 
-def test_a_resident_cache_goes_stale_when_casd_changes(project, monkeypatch):
-    resident = Resident(project)
-    try:
-        monkeypatch.setattr(cache_mod, "_key", lambda package: "another casd")
-        with pytest.raises(Stale):
-            resident.before()
-    finally:
-        resident.close()
+def test_a_resident_cache_goes_stale_when_casd_changes(resident, monkeypatch):
+    monkeypatch.setattr(cache_mod, "_key", lambda package: "another casd")
+    with pytest.raises(Stale):
+        resident.before()
 
 
-def test_a_lost_event_queue_makes_every_file_looked_at(project):
-    resident = Resident(project)
-    try:
-        resident.before()
-        validate(project, records=False)
-        resident.after(True)
-        w = resident.watcher
-        assert w is not None
-        overflow = watch._EVENT.pack(-1, watch.IN_Q_OVERFLOW, 0, 0)  # what the kernel writes when its queue overflowed
-        assert watch.parse(overflow) == [(-1, watch.IN_Q_OVERFLOW, "")]
-        real = w._drain
-        w._drain = lambda: overflow  # type: ignore[method-assign]
-        resident.before()
-        w._drain = real  # type: ignore[method-assign]
-        assert resident.cache.fresh == set() and resident.cache.listed == {} and resident.cache.seeds is None
-    finally:
-        resident.close()
+def test_a_lost_event_queue_makes_every_file_looked_at(resident):
+    resident_run(resident)
+    w = resident.watcher
+    assert w is not None
+    overflow = watch._EVENT.pack(-1, watch.IN_Q_OVERFLOW, 0, 0)  # what the kernel writes when its queue overflowed
+    assert watch.parse(overflow) == [(-1, watch.IN_Q_OVERFLOW, "")]
+    real = w._drain
+    w._drain = lambda: overflow  # type: ignore[method-assign]
+    resident.before()
+    w._drain = real  # type: ignore[method-assign]
+    assert resident.cache.fresh == set() and resident.cache.listed == {} and resident.cache.seeds is None
 
 
 def test_a_server_without_inotify_takes_every_status(project, monkeypatch):
     monkeypatch.setattr("casd.curate.resident.watcher", lambda project: None)
-    resident = Resident(project)
+    r = Resident(project)
     try:
-        for change in ("kind: citty", "kind: city"):
-            resident.before()
-            assert resident.cache.fresh == set()
-            _edit(project / "dataset/places/bishkek.yaml", "kind: citty" if change == "kind: city" else "kind: city", change)
-            assert validate(project, records=False).issues == validate(project, use_cache=False).issues
-            resident.after(True)
+        for old, new in (("kind: city", "kind: citty"), ("kind: citty", "kind: city")):
+            r.before()
+            assert r.cache.fresh == set()
+            _edit(project / "dataset/places/bishkek.yaml", old, new)
+            assert same_as_cold(validate(project, records=False), project)
+            r.after(True)
     finally:
-        resident.close()
+        r.close()
 
 
 def test_a_table_folder_linked_in_is_watched_through_its_link(project, tmp_path):
     outside = tmp_path / "places-elsewhere"
     shutil.move(project / "dataset/places", outside)
     (project / "dataset/places").symlink_to(outside, target_is_directory=True)
-    resident = Resident(project)
+    r = Resident(project)
     try:
-        resident.before()
-        validate(project, records=False)
-        resident.after(True)
+        resident_run(r)
         _edit(outside / "bishkek.yaml", "kind: city", "kind: citty")  # edited where it really is
-        resident.before()
-        assert "dataset/places/bishkek.yaml" not in resident.cache.fresh
-        assert validate(project, records=False).issues == validate(project, use_cache=False).issues
-        resident.after(True)
+        r.before()
+        assert "dataset/places/bishkek.yaml" not in r.cache.fresh
+        assert same_as_cold(validate(project, records=False), project)
+        r.after(True)
         (project / "dataset/places").unlink()  # the link itself replaced: nothing is vouched for
         shutil.copytree(outside, project / "dataset/places")
-        resident.before()
-        assert resident.cache.fresh == set() and resident.cache.listed == {}
+        r.before()
+        assert r.cache.fresh == set() and r.cache.listed == {}
     finally:
-        resident.close()
+        r.close()

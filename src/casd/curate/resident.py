@@ -76,6 +76,8 @@ class Resident:
         gc.freeze()
 
     def close(self) -> None:
+        """Let the cache and the watcher go (again: nothing)."""
         cache_mod.release(self.project)
         if self.watcher is not None:
             self.watcher.close()
+            self.watcher = None

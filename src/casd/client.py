@@ -98,10 +98,13 @@ def main() -> None:
     if args[:1] == ["validate"] and mode != "0" and not os.environ.get("CASD_NO_CACHE"):
         answer = ask(args)
         if answer is not None:
-            sys.stdout.write(answer.get("stdout", ""))
-            sys.stderr.write(answer.get("stderr", ""))
-            sys.stdout.flush()
-            sys.stderr.flush()
+            try:
+                sys.stdout.write(answer.get("stdout", ""))
+                sys.stderr.write(answer.get("stderr", ""))
+                sys.stdout.flush()
+                sys.stderr.flush()
+            except OSError:  # a reader that stopped early (`casd validate | head`): no traceback
+                pass
             os._exit(answer["code"])
         if mode == "require":
             sys.stderr.write("error: no `casd serve` answered for this project (CASD_SERVER=require)\n")

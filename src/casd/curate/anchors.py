@@ -158,16 +158,18 @@ def resolve(data: Dataset, seeds: Mapping[str, SeedText], cache: Cache | None = 
     every, all_seeds = seed_state(seeds)
     library = Library(seeds)
     entries = cache.entries if cache is not None else {}
-    needs: dict[tuple[str, ...], tuple[str | None, ...]] = {}  # what anchors in each set of cited sources depend on
+    needs: dict[tuple[str, ...], tuple[str | None, ...] | str] = {}  # what anchors in each set of cited sources depend on
     for item in data.all():
         if item.stored is None:  # not typed (inlined: this loop runs on every run, over every record)
             continue
         entry = entries.get(item.path)
         if entry is not None and entry.item is item and entry.anchors is not None and entry.cites is not None:
-            if entry.anchor_issues:
-                needed = depends_on(entry.cites, True, every, all_seeds)
-            elif (needed := needs.get(entry.cites)) is None:  # type: ignore[assignment]  # a tuple when no quote failed
-                needed = needs[entry.cites] = depends_on(entry.cites, False, every, all_seeds)  # type: ignore[assignment]
+            failed = bool(entry.anchor_issues)
+            needed = needs.get(entry.cites) if not failed else None
+            if needed is None:
+                needed = depends_on(entry.cites, failed, every, all_seeds)
+                if not failed:
+                    needs[entry.cites] = needed
             if entry.seeds == needed:
                 if entry.anchors:
                     records[item.table, item.id] = entry.anchors

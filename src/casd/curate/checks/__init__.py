@@ -201,14 +201,15 @@ def _cached(data: Dataset, cache: Cache) -> tuple[Dataset, list[Issue]]:
     entries = cache.entries
     for item in data.all():
         entry = entries.get(item.path)  # cache.entry_for, inlined: this loop runs over every record on every run
-        mine = entry is not None and entry.item is item
-        if mine and entry.rule_issues is not None:  # type: ignore[union-attr]  # mine: not None
-            kept += entry.rule_issues  # type: ignore[union-attr]
+        if entry is not None and entry.item is not item:
+            entry = None
+        if entry is not None and entry.rule_issues is not None:
+            kept += entry.rule_issues
         else:
             stale.tables[item.table][item.id] = item
         if item.facts is None and item.stored is not None:
             facts(item)
-            if mine:
+            if entry is not None:
                 cache.touch(item.path)  # its facts are kept with it
     return stale, kept
 

@@ -49,8 +49,15 @@ class Server:
             assert time.monotonic() < deadline, "the server did not start"
             time.sleep(0.05)
 
-    def answered(self) -> list[str]:
-        return [line for line in self.log.read_text().splitlines() if line.startswith("validate: ")]
+    def answered(self, wait_for: int = 0) -> list[str]:
+        """The server's log line of each answer (waiting for ``wait_for`` of them: it logs once it
+        has answered and kept its cache)."""
+        deadline = time.monotonic() + 60
+        while True:
+            lines = [line for line in self.log.read_text().splitlines() if line.startswith("validate: ")]
+            if len(lines) >= wait_for or time.monotonic() > deadline:
+                return lines
+            time.sleep(0.02)
 
     def stop(self) -> int:
         if self.proc.poll() is None:
@@ -105,7 +112,7 @@ def test_the_server_answers_as_a_one_shot_run_edit_after_edit(project, server):
     assert served_as_alone(project).returncode == 1
     _edit(project / "dataset/package.yaml", "titel:", "title:")
     assert served_as_alone(project).returncode == 0
-    answered = server.answered()
+    answered = server.answered(wait_for=12)
     assert len(answered) == 12, server.log.read_text()
     assert all("(0 file(s) read again)" in line for line in (answered[0], answered[5]))  # nothing changed; a touch only
     assert "(1 file(s) read again)" in answered[1]  # one edit: one file read, whatever the size of the dataset
@@ -137,6 +144,26 @@ def test_a_killed_server_is_never_trusted(project, tmp_path):
     assert not (project / SERVER_SOCKET).exists()  # removed on SIGTERM
 
 
+def test_a_client_running_other_casd_code_is_refused(project, server):
+    """A client from another environment (a pre-commit hook's casd, say) is not answered by a
+    server running other code: it is refused, and does the work itself."""
+    import json
+    import socket
+
+    from casd.client import at_socket
+    from casd.codekey import key
+
+    def ask(k: str) -> dict:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            at_socket(project / SERVER_SOCKET, sock.connect)
+            sock.sendall(json.dumps({"argv": ["validate"], "cwd": str(project), "project": str(project), "key": k}).encode())
+            sock.shutdown(socket.SHUT_WR)
+            return json.loads(b"".join(iter(lambda: sock.recv(65536), b"")))
+
+    assert "refused" in ask("another casd") and server.answered() == []
+    assert ask(key())["code"] == 0 and len(server.answered(wait_for=1)) == 1
+
+
 def test_one_server_per_project(project, server, tmp_path):
     second = subprocess.run([str(EXE), "serve", "-C", str(project)], capture_output=True, text=True, timeout=120)
     assert second.returncode == 2 and "another `casd serve` already answers" in second.stderr
@@ -152,7 +179,7 @@ def test_a_deep_project_folder_still_gets_a_socket(tmp_path):
     s = Server(project, tmp_path / "serve.log")
     try:
         assert served_as_alone(project).returncode == 0
-        assert len(s.answered()) == 1
+        assert len(s.answered(wait_for=1)) == 1
     finally:
         s.stop()
 
@@ -202,7 +229,7 @@ def test_a_resident_run_looks_only_at_what_the_kernel_saw_change(project, reside
 
 
 def test_a_resident_cache_goes_stale_when_casd_changes(resident, monkeypatch):
-    monkeypatch.setattr(cache_mod, "_key", lambda package: "another casd")
+    monkeypatch.setattr("casd.codekey.compute", lambda package: "another casd")
     with pytest.raises(Stale):
         resident.before()
 

@@ -7,8 +7,9 @@ output of the same command run in that process, which is what a one-shot run pri
 standard library is imported on this path (a contract in ``pyproject.toml`` keeps it so): the
 answer does not wait for casd's own imports.
 
-Any other command, or no server (no socket, a dead one, a server of another project or version,
-an answer cut off), hands over to :func:`casd.cli.main`, which does the work itself. Nothing is
+The request carries the client's :func:`casd.codekey.key`: a server running other code (another
+environment's casd, or casd edited since it started) refuses it. Any other command, or no server
+(no socket, a dead one, a server of another project or code, an answer cut off), hands over to :func:`casd.cli.main`, which does the work itself. Nothing is
 printed twice: the answer is printed only once it has fully arrived.
 
 ``CASD_SERVER``: unset, use a server if one runs; ``0``, never; ``require``, exit 2 with a message
@@ -26,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from .codekey import key
 from .errors import ProjectError
 from .paths import SERVER_SOCKET, find_project
 
@@ -70,9 +72,9 @@ def ask(args: list[str]) -> dict[str, Any] | None:
     except (ProjectError, OSError):
         return None
     path = project / SERVER_SOCKET
-    if not path.exists():
+    if not hasattr(socket, "AF_UNIX") or not path.exists():
         return None
-    request = json.dumps({"argv": args, "cwd": os.getcwd(), "project": str(project)}).encode()
+    request = json.dumps({"argv": args, "cwd": os.getcwd(), "project": str(project), "key": key()}).encode()
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(5)  # a server that does not take the call: do the work here

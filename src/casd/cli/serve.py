@@ -94,8 +94,8 @@ def _read_request(conn: socket.socket) -> dict[str, Any] | None:
         return None
     if not isinstance(request, dict):
         return None
-    argv, cwd, project = request.get("argv"), request.get("cwd"), request.get("project")
-    if not (isinstance(argv, list) and all(isinstance(a, str) for a in argv) and isinstance(cwd, str) and isinstance(project, str)):
+    argv, cwd, project, key = request.get("argv"), request.get("cwd"), request.get("project"), request.get("key")
+    if not (isinstance(argv, list) and all(isinstance(a, str) for a in argv) and isinstance(cwd, str) and isinstance(project, str) and isinstance(key, str)):
         return None
     return request
 
@@ -144,6 +144,8 @@ def serve(project: ProjectOpt = Path(".")) -> None:
     from ..curate.resident import Resident, Stale
 
     base = root(project)
+    if not hasattr(socket, "AF_UNIX"):
+        raise CasdError("casd serve needs UNIX sockets, which this system lacks: run casd validate on its own")
     refuse_a_second(base)  # before the first validation, which takes a while
     signal.signal(signal.SIGTERM, _on_term)
     resident = Resident(base)
@@ -188,6 +190,8 @@ def _answer(conn: socket.socket, resident: Any, base: Path) -> None:
         reply = {"refused": "not a request"}
     elif request["project"] != str(base) or request["argv"][:1] != ["validate"]:
         reply = {"refused": "this server answers `casd validate` in its own project only"}
+    elif request["key"] != resident.key:
+        reply = {"refused": "the client runs other casd code than this server (another environment?)"}
     else:
         try:
             resident.before()

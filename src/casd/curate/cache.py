@@ -37,15 +37,14 @@ import os
 import pickle
 import shutil
 import struct
-import sys
 import time
 import zlib
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from .. import codekey
+from ..codekey import PACKAGE
 from ..fs import write_atomic
 from ..paths import CACHE_DIR
 from .issues import Issue
@@ -61,31 +60,10 @@ Stat = bytes
 _STAT = struct.Struct("<qqqQ")
 
 
-PACKAGE = Path(__file__).resolve().parents[1]
-
-
 def key(package: Path = PACKAGE) -> str:
-    """What every cached result depends on besides its own file: casd's code and its parsers' versions."""
-    return _installed_key() if package == PACKAGE else _key(package)
-
-
-@cache
-def _installed_key() -> str:
-    return _key(PACKAGE)
-
-
-def _key(package: Path) -> str:
-    h = hashlib.sha256()
-    for path in sorted(package.rglob("*.py")) + sorted(package.rglob("*.tsv")):
-        h.update(path.relative_to(package).as_posix().encode())
-        h.update(path.read_bytes())
-    for dist in ("pydantic", "pydantic-core", "PyYAML"):
-        try:
-            h.update(f"{dist}={metadata.version(dist)}".encode())
-        except metadata.PackageNotFoundError:
-            h.update(dist.encode())
-    h.update(sys.version.encode())
-    return h.hexdigest()
+    """What every cached result depends on besides its own file: casd's code and its parsers'
+    versions (:mod:`casd.codekey`)."""
+    return codekey.key(package)
 
 
 def stat_of(path: Path | str, info: os.stat_result | None = None) -> Stat:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import gc
 from pathlib import Path
 
+from .. import codekey
 from ..errors import CasdError
 from . import cache as cache_mod
 from .watch import Watcher, watcher
@@ -43,7 +44,7 @@ class Resident:
     def before(self) -> None:
         """Get ready for a run: what the watcher saw since the last one decides which files are
         looked at. Raises :class:`Stale` if casd's code changed."""
-        if cache_mod._key(cache_mod.PACKAGE) != self.key:
+        if codekey.compute(codekey.PACKAGE) != self.key:
             raise Stale("casd's code changed since `casd serve` started: start it again")
         c = self.cache
         changes = self.watcher.changes() if self.watcher is not None else None

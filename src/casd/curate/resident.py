@@ -77,7 +77,9 @@ class Resident:
         gc.freeze()
 
     def close(self) -> None:
-        """Let the cache and the watcher go (again: nothing)."""
+        """Let the cache and the watcher go (again: nothing), and what :meth:`after` froze back to
+        the collector (frozen objects are never collected, not even at exit)."""
+        gc.unfreeze()
         cache_mod.release(self.project)
         if self.watcher is not None:
             self.watcher.close()

@@ -279,3 +279,14 @@ def test_a_table_folder_linked_in_is_watched_through_its_link(project, tmp_path)
         assert r.cache.fresh == set() and r.cache.listed == {}
     finally:
         r.close()
+
+
+def test_a_table_folder_made_unreadable_is_seen(project, resident):
+    resident_run(resident)
+    places = project / "dataset/places"
+    places.chmod(0o000)  # an event on the folder itself: nothing in it is vouched for
+    try:
+        resident.before()
+        assert resident.cache.fresh == set() and resident.cache.listed == {}
+    finally:
+        places.chmod(0o755)

@@ -151,7 +151,9 @@ class Watcher:
             elif folder == DATASET.as_posix():
                 if name not in _READ_EVERY_RUN:  # a folder (or a link to one) appeared, went or was renamed
                     found.rescan = True
-            elif name:
+            elif not name:  # the folder itself (its permissions, say): what it lets be read may have changed
+                found.rescan = True
+            else:
                 found.files.add(f"{folder}/{name}")
                 if mask & ENTRIES:
                     found.folders.add(folder)

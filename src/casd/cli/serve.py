@@ -19,7 +19,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 import typer.main
@@ -29,6 +29,9 @@ from ..errors import CasdError
 from ..paths import SERVER_SOCKET
 from .app import app
 from .common import ProjectOpt, root
+
+if TYPE_CHECKING:
+    from ..curate.resident import Resident
 
 #: how long a client may take to send its request, or to take its answer
 CLIENT_TIMEOUT_S = 30
@@ -174,7 +177,7 @@ def _on_term(signum: int, frame: object) -> None:
     raise _Stop
 
 
-def _answer(conn: socket.socket, resident: Any, base: Path) -> None:
+def _answer(conn: socket.socket, resident: Resident, base: Path) -> None:
     """Answer one client (a :class:`~casd.curate.resident.Stale` is raised once the client is told)."""
     from ..curate.resident import Stale
 

@@ -72,7 +72,7 @@ class Gathered:
 
     def __init__(self, t: Table):
         self.t = t
-        self._named = [(c, c.path[0] if c.path and c.path[0].startswith("..") else None) for c in t.columns]
+        self._named = [(c, c.path[0][2:] if c.path and c.path[0].startswith("..") else None) for c in t.columns]  # (column, the key it takes)
         self._columns: list[list[Any]] = [[] for _ in t.columns]
         self._chunks: list[pa.Table] = []
 
@@ -80,7 +80,7 @@ class Gathered:
         """A row from an object (a record, a list item, a tombstone or a conflict) and its keys
         (``parent``, ``ordinal``... : what the columns whose path starts with ``..`` take)."""
         for (c, key), column in zip(self._named, self._columns, strict=True):
-            column.append(keys.get(key[2:]) if key is not None else _value(obj, c))
+            column.append(keys.get(key) if key is not None else _value(obj, c))
         if len(self._columns[0]) >= self.CHUNK:
             self._flush()
 

@@ -140,15 +140,14 @@ def _fields() -> dict[str, tuple[str, ...]]:
 def facts(item: RecordFile) -> Facts | None:
     """What the rules across records may read of a record file's typed record (None: it failed)."""
     if item.facts is not None:  # only a typed record has facts (and this runs for every record, in every rule)
-        return item.facts  # type: ignore[no-any-return]  # set below, or kept from a run of this very code
+        return item.facts  # type: ignore[no-any-return]  # made below, or kept from a run of this very code
     if not item.typed:
         return None
-    if item.facts is None:
-        rec, derived = item.record, DERIVED.get(item.table, {})
-        made = item.facts = facts_class(item.table)()
-        for name in made.__slots__:
-            setattr(made, name, derived[name](rec) if name in derived else getattr(rec, name))
-    return item.facts  # type: ignore[no-any-return]  # set above, or kept from a run of this very code
+    rec, derived = item.record, DERIVED.get(item.table, {})
+    made = item.facts = facts_class(item.table)()
+    for name in made.__slots__:
+        setattr(made, name, derived[name](rec) if name in derived else getattr(rec, name))
+    return made
 
 
 def walk(obj: Any, path: tuple[str, ...], loc: Loc = ()) -> Iterator[tuple[Loc, Any]]:

@@ -48,7 +48,14 @@ def setup(root: Path, seeds: dict[str, SeedText]) -> None:
 def work(root: Path, seeds: dict[str, SeedText], records: bool) -> Work:
     """The work for :func:`casd.curate.load.read_dataset`: each file checked on its own where it is
     parsed (``records``: unpickle the typed records as they come back, for a caller that reads them)."""
-    return Work(check_chunk, setup, (root, seeds), eager=records)
+    return Work(check_chunk, setup, (root, seeds), eager=records, share=share)
+
+
+def share(root: Path, seeds: dict[str, SeedText]) -> None:
+    """Normalise every seed's text before the worker processes are forked, so they share one copy
+    (each worker made its own: about 0.2 GB each for the 13,735 seeds of a million records)."""
+    for seed in seeds.values():
+        seed.norm  # noqa: B018 - computed and kept
 
 
 def check_chunk(chunk: list[tuple[str, str, str, str]]) -> list[Done]:

@@ -321,12 +321,15 @@ class Work:
     order; it reads each file with :func:`read_file`. ``setup(*args)`` runs first in every process
     that runs ``chunk`` (both must be module-level functions, for a worker process to find them).
     ``eager``: the typed records that come back from a worker process, as bytes, are unpickled at
-    once (else when first read)."""
+    once (else when first read). ``share(*args)`` runs in this process just before worker processes
+    are forked, so that what it makes is shared by them all (copy on write) rather than made in
+    each."""
 
     chunk: Callable[[list[tuple[str, str, str, str]]], list[Done]]
     setup: Callable[..., None] | None = None
     args: tuple[Any, ...] = ()
     eager: bool = True
+    share: Callable[..., None] | None = None
 
 
 def read_file(table: str, stem: str, shown: str, path: str) -> tuple[RecordFile | None, list[Issue], dict[str, Any], bytes]:
@@ -372,9 +375,11 @@ def _read(files: list[tuple[str, str, str]], data: Dataset, cache: Cache | None,
     where they are parsed, in the worker processes when there are any)."""
     batch: list[tuple[str, str, str, str]] = []
 
+    shared: dict[Any, Any] = {}  # one object for each distinct tuple of cited sources or seed digests
+
     def keep(results: Iterator[tuple[Done, tuple[str, str, str, str]]]) -> None:
         for done, (table, stem, *_) in results:
-            _receive(data, cache, found, done, table, stem, work.eager)
+            _receive(data, cache, found, done, table, stem, work.eager, shared)
 
     folder = DATASET.as_posix()
     entries = cache.entries if cache is not None else {}
@@ -402,8 +407,12 @@ def _read(files: list[tuple[str, str, str]], data: Dataset, cache: Cache | None,
         keep(parser.drain())
 
 
-def _receive(data: Dataset, cache: Cache | None, found: list[Issue], done: Done, table: str, stem: str, eager: bool) -> None:
-    """Keep what the work found for one file: its record in the dataset, its entry in the cache."""
+def _receive(data: Dataset, cache: Cache | None, found: list[Issue], done: Done, table: str, stem: str, eager: bool, shared: dict[Any, Any]) -> None:
+    """Keep what the work found for one file: its record in the dataset, its entry in the cache.
+
+    ``shared``: the run's one copy of each tuple of cited sources and of seed digests. Records cite
+    the same few sources, but each batch from a worker brings its own copies (a million entries
+    held about 0.3 GB of them)."""
     from .cache import Entry
 
     item, problems, extra = done
@@ -417,8 +426,9 @@ def _receive(data: Dataset, cache: Cache | None, found: list[Issue], done: Done,
     if item.refs:  # ids other records name too: one string each (they came in separate batches)
         item.refs = tuple(map(sys.intern, item.refs))
     if cache is not None and "stat" in extra:
-        if extra.get("cites"):
-            extra["cites"] = tuple(map(sys.intern, extra["cites"]))
+        for name in ("cites", "seeds"):
+            if extra.get(name):
+                extra[name] = shared.setdefault(extra[name], extra[name])
         cache.store(item.path, Entry(item=item, issues=tuple(problems), **extra))
 
 
@@ -479,8 +489,10 @@ class Parser:
     def _start(self) -> ProcessPoolExecutor:
         method = "fork" if threading.active_count() == 1 else "forkserver"
         context = multiprocessing.get_context(method if sys.platform.startswith("linux") else "spawn")
-        if method == "forkserver":
+        if context.get_start_method() == "forkserver":
             context.set_forkserver_preload([__name__])
+        elif context.get_start_method() == "fork" and self.work.share is not None:
+            self.work.share(*self.work.args)
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=self.work.setup, initargs=self.work.args)
 
     def __enter__(self) -> Parser:

@@ -1,13 +1,20 @@
 """`casd build`: files every consumer tool accepts, byte-identical rebuilds, atomic failure."""
 
 import json
+import os
+import signal
+import threading
+import time
 
 import duckdb
 import pandas as pd
 import polars as pl
 import pyarrow.parquet as pq
+import pytest
 from frictionless import validate as fl_validate
 
+import casd.packaging.build as building
+from casd.curate.issues import ValidationFailed
 from casd.model.relational import tables as layout
 from casd.packaging.rows import ARROW_TYPES
 from conftest import cli
@@ -193,3 +200,98 @@ def test_the_rows_make_the_same_files_however_they_are_chunked(monkeypatch):
     assert counts == again and max(counts.values()) > 100
     assert chunked.keys() == whole.keys() and all(chunked[k] == whole[k] for k in whole)
     assert whole == {p.name: p.read_bytes() for p in (ROOT / "build/current").iterdir() if p.suffix in (".csv", ".parquet")}  # the committed build
+
+
+
+def _spilled(project):
+    return sorted((project / ".casd-cache").glob(f"{building.SPILL_PREFIX}*"))
+
+
+def _apart(monkeypatch):
+    """The real dataset is far smaller than what a build validates in a child process."""
+    monkeypatch.setattr(building, "APART_FROM", 1)
+
+
+def test_a_build_validates_in_a_child_process_and_renders_what_one_process_renders(project, monkeypatch):
+    """For a large dataset, the validation and the rows run in a child process (its memory is the
+    system's again before the render): the files are byte for byte those one process renders, and
+    the child's rows are removed after."""
+    alone = building.prepare(project)
+    _apart(monkeypatch)
+    apart = building.prepare(project)
+    assert not _spilled(project)
+    assert apart.files == alone.files and apart.root_descriptor == alone.root_descriptor and apart.counts == alone.counts
+    assert cli("build", "-C", str(project)).exit_code == 0
+    assert {p.name: p.read_bytes() for p in (project / "build/current").iterdir()} == apart.files
+
+
+def test_only_a_large_dataset_is_validated_apart(project, monkeypatch):
+    files = sum(1 for folder in (project / "dataset").iterdir() if folder.is_dir() for _ in folder.iterdir())
+    assert files > 10
+    monkeypatch.setattr(building, "APART_FROM", files)
+    assert building._large(project)
+    monkeypatch.setattr(building, "APART_FROM", files + 1)
+    assert not building._large(project)
+
+
+def test_a_failed_validation_in_the_child_gives_the_issues_one_process_gives(project, monkeypatch):
+    event = next((project / "dataset/events").glob("*.yaml"))
+    event.write_text(event.read_text().replace("\nkind: ", "\nkind: not-a-kind-", 1))
+    with pytest.raises(ValidationFailed) as alone:
+        building.prepare(project)
+    _apart(monkeypatch)
+    with pytest.raises(ValidationFailed) as apart:
+        building.prepare(project)
+    assert apart.value.issues == alone.value.issues
+    assert [i.code for i in apart.value.issues] == ["invalid-value"]
+    assert not _spilled(project)
+
+
+def test_a_child_killed_for_real_fails_the_build_plainly_and_writes_nothing(project, monkeypatch):
+    assert cli("build", "-C", str(project)).exit_code == 0
+    (project / "build/current/events.csv").unlink()  # so that a build would write
+    before = snapshot(project)
+    _apart(monkeypatch)
+    mine = set(_children())
+    outcome = []
+    thread = threading.Thread(target=lambda: outcome.append(cli("build", "-C", str(project))))
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not (new := [pid for pid in _children() if pid not in mine and b"spawn_main" in _cmdline(pid)]):
+        assert time.monotonic() < deadline and thread.is_alive(), "no child process was started"
+        time.sleep(0.01)
+    os.kill(new[0], signal.SIGKILL)
+    thread.join(60)
+    r = outcome[0]
+    assert r.exit_code == 2 and "stopped before it finished (exit code -9)" in r.output and "Traceback" not in r.output, r.output
+    assert snapshot(project) == before and not _spilled(project)
+
+
+def _children():
+    return [int(pid) for task in os.listdir("/proc/self/task") for pid in open(f"/proc/self/task/{task}/children").read().split()]
+
+
+def _cmdline(pid):
+    try:
+        return open(f"/proc/{pid}/cmdline", "rb").read()
+    except OSError:
+        return b""
+
+
+def test_an_error_in_the_child_is_raised_as_it_was(project, monkeypatch):
+    def broken(*a, **k):
+        raise RuntimeError("a bug in the validation")
+
+    monkeypatch.setattr(building, "validate", broken)  # seen by a forked child: it raises before using any library's threads
+    with pytest.raises(RuntimeError, match="a bug in the validation"):
+        building.made_apart(project, project / "rows", "fork")
+
+
+def test_rows_left_by_a_killed_build_are_removed_and_a_running_builds_are_not(project, monkeypatch):
+    _apart(monkeypatch)
+    dead, running = project / ".casd-cache/rows-4194304-x", project / f".casd-cache/rows-{os.getppid()}-y"  # no pid is 2**22
+    for folder in (dead, running):
+        folder.mkdir(parents=True)
+        (folder / "events.arrows").write_bytes(b"left")
+    building.prepare(project)
+    assert not dead.exists() and running.exists()

@@ -9,10 +9,14 @@ fsynced) that is exchanged with ``build/current`` in one atomic step; the root
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
@@ -23,12 +27,12 @@ from ..fs import ProjectLock, fsync_folder, swap_folders, write_atomic, write_du
 from ..model.meta import PackageMeta
 from ..model.records import Source
 from ..model.relational import tables
-from ..paths import CURRENT, LOCK, RELEASES, ROOT_DESCRIPTOR
+from ..paths import CACHE_DIR, CURRENT, DATASET, LOCK, RELEASES, ROOT_DESCRIPTOR
 from ..read import semver
 from ..read.integrity import parse_sums, sha256, sums
 from ..read.releases import read_index
 from .descriptor import descriptor, dump_json
-from .rows import gather
+from .rows import Gathered, gather
 from .tablecheck import key_columns, own_problems, problems
 from .writers import WRITERS
 
@@ -45,18 +49,34 @@ class Rendered:
     """table -> number of rows."""
 
 
+@dataclass(frozen=True)
+class Made:
+    """What a render reads of a validation: the package's metadata, each source's title and seed
+    file (in id order), and every table's rows (:func:`~casd.packaging.rows.gather`)."""
+
+    meta: PackageMeta
+    sources: tuple[tuple[str, str], ...]
+    tables: dict[str, Gathered]
+
+
 def meta_of(v: Validated) -> PackageMeta:
     if v.meta is None:
         raise ValueError("dataset/package.yaml did not validate")
     return v.meta
 
 
-def sources_of(v: Validated, with_paths: bool) -> list[dict[str, str]]:
+def made_of(v: Validated, spill: Path | None = None) -> Made:
+    """What a render reads of a validation (``spill``: :func:`~casd.packaging.rows.gather`'s)."""
+    return Made(meta_of(v), tuple((s.title, s.file) for s in v.dataset.records(Source)), gather(v, spill))
+
+
+def sources_of(v: Validated | Made, with_paths: bool) -> list[dict[str, str]]:
     """The descriptor's ``sources``: each seed's title, and its path where the descriptor can reach it."""
-    return [{"title": s.title, "path": s.file} if with_paths else {"title": s.title} for s in v.dataset.records(Source)]
+    pairs = v.sources if isinstance(v, Made) else [(s.title, s.file) for s in v.dataset.records(Source)]
+    return [{"title": title, "path": file} if with_paths else {"title": title} for title, file in pairs]
 
 
-def render_tables(v: Validated) -> tuple[dict[str, bytes], dict[str, int]]:
+def render_tables(v: Validated | Made) -> tuple[dict[str, bytes], dict[str, int]]:
     """Every table in every format: ``{<table>.<ext>: bytes}`` and the row counts. Raises
     :class:`~casd.curate.issues.ValidationFailed` if a table breaks its own schema (checked
     vectorised, on the Arrow tables, before anything is written to disk).
@@ -66,7 +86,7 @@ def render_tables(v: Validated) -> tuple[dict[str, bytes], dict[str, int]]:
     table at a time is made whole, checked, and turned into its files, and only the columns its
     foreign keys read (or others' read of it) are kept for the checks across tables."""
     layout = tables()
-    made = gather(v)
+    made = dict((v if isinstance(v, Made) else made_of(v)).tables)
     keys = key_columns(layout)
     kept: dict[str, pa.Table] = {}
     own: dict[str, list[Issue] | None] = {}
@@ -86,9 +106,9 @@ def render_tables(v: Validated) -> tuple[dict[str, bytes], dict[str, int]]:
     return files, counts
 
 
-def render(v: Validated, version: str) -> Rendered:
-    """Render every file of a build from validated records (no I/O)."""
-    meta = meta_of(v)
+def render(v: Validated | Made, version: str) -> Rendered:
+    """Render every file of a build from validated records (no I/O but a :class:`Made`'s spilled rows)."""
+    meta = v.meta if isinstance(v, Made) else meta_of(v)
     files, counts = render_tables(v)
     data = dict(files)
     # build/current/datapackage.json cannot point up to seeds/ (v2 paths have no ".."): titles only
@@ -107,8 +127,123 @@ def dev_version(project: Path) -> str:
 def prepare(project: Path) -> Rendered:
     """Validate and render; raises :class:`~casd.curate.issues.ValidationFailed` (nothing written) on any error.
 
-    The typed records stay in the validation cache's form (bytes) until the render reads each once."""
-    return render(validate(project, records=False).valid(), dev_version(project))
+    The typed records stay in the validation cache's form (bytes) until the render reads each once.
+    For a large dataset (:data:`APART_FROM`), the validation and the making of the rows run in a
+    child process (:func:`made_apart`), so the memory the validation held is the system's again
+    before the tables are rendered."""
+    project = Path(project)
+    version = dev_version(project)
+    spill = _spill_folder(project) if _large(project) else None
+    if spill is None:
+        return render(made_of(validate(project, records=False).valid()), version)
+    try:
+        return render(made_apart(project, spill), version)
+    finally:
+        shutil.rmtree(spill, ignore_errors=True)
+
+
+#: From this many record files, a build validates in a child process (:func:`made_apart`): below,
+#: the child's start (a new Python process importing casd, about a second) costs more than the
+#: memory it gives back is worth.
+APART_FROM = 20_000
+
+
+def _large(project: Path) -> bool:
+    """Whether the dataset holds :data:`APART_FROM` files or more (counting stops there)."""
+    seen = 0
+    try:
+        for table in os.scandir(project / DATASET):
+            if table.is_dir():
+                with os.scandir(table.path) as files:
+                    for _ in files:
+                        seen += 1
+                        if seen >= APART_FROM:
+                            return True
+    except OSError:
+        return False  # the validation says what is wrong
+    return seen >= APART_FROM
+
+
+def _spill_folder(project: Path) -> Path | None:
+    """A new folder for the rows a child process makes, in the project's cache folder (git-ignored),
+    after removing what builds that were killed left there; None if it cannot be made."""
+    base = project / CACHE_DIR
+    for old in base.glob(f"{SPILL_PREFIX}*"):
+        pid = old.name.removeprefix(SPILL_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-", dir=base))
+    except OSError:
+        return None
+
+
+#: the name of a build's folder of rows (:func:`_spill_folder`), followed by its process id
+SPILL_PREFIX = "rows-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists, under another user
+    return True
+
+
+def made_apart(project: Path, spill: Path, method: str = "spawn") -> Made:
+    """Validate and make every table's rows in a child process, which writes them into
+    ``spill`` (one Arrow IPC stream per table) and sends back the rest of :class:`Made`.
+
+    The child is a new Python process (``method``), not a fork: this one runs the threads that
+    pyarrow and polars start when imported, and a child forked after polars' thread pool ran can
+    hang in its first use of polars.
+
+    At a million records the validation peaks at about 4 GB, most of it in small objects whose
+    memory Python keeps once they are freed, so a render in the same process started from there
+    (6.85 GB in all). The child's memory is the system's again when it ends. What it raised is
+    raised here: :class:`~casd.curate.issues.ValidationFailed` with its issues, any other error as
+    it was (or as a :class:`~casd.errors.CasdError` saying what it was, if it cannot be sent)."""
+    context: Any = multiprocessing.get_context(method)  # typeshed gives BaseContext, without Process
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_make_apart, args=(project, spill, send), name="casd build: validate")
+    child.start()
+    send.close()
+    try:
+        try:
+            kind, payload = receive.recv()
+        except EOFError:
+            child.join()
+            raise CasdError(f"the build's validation stopped before it finished (exit code {child.exitcode})") from None
+        child.join()
+    finally:
+        receive.close()
+        if child.is_alive():
+            child.terminate()
+            child.join()
+    if kind == "failed":
+        raise ValidationFailed(payload)
+    if kind == "error":
+        raise payload
+    meta, sources = payload
+    return Made(meta, sources, {t.name: Gathered.spilled(t, spill) for t in tables()})
+
+
+def _make_apart(project: Path, spill: Path, send: Connection) -> None:
+    """The child process of :func:`made_apart`."""
+    try:
+        made = made_of(validate(project, records=False).valid(), spill)
+        result: tuple[str, Any] = ("made", (made.meta, made.sources))
+    except ValidationFailed as e:
+        result = ("failed", e.issues)
+    except BaseException as e:  # noqa: BLE001 - every failure is the parent's to raise
+        result = ("error", e)
+    try:
+        send.send(result)
+    except Exception as e:  # noqa: BLE001 - an error that cannot be pickled is sent as text
+        send.send(("error", CasdError(f"the build's validation failed: {type(result[1]).__name__}: {result[1]} ({e})")))
 
 
 def stale(project: Path, rendered: Rendered) -> list[Issue]:

@@ -9,6 +9,7 @@ built through polars, so no pandas is imported.
 from __future__ import annotations
 
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -70,11 +71,14 @@ class Gathered:
     #: 65,536 rows were 0.4 GB at the end of a 100k build's pass), while each chunk costs a conversion
     CHUNK = 8192
 
-    def __init__(self, t: Table):
+    def __init__(self, t: Table, spill: Path | None = None):
         self.t = t
         self._named = [(c, c.path[0][2:] if c.path and c.path[0].startswith("..") else None) for c in t.columns]  # (column, the key it takes)
         self._columns: list[list[Any]] = [[] for _ in t.columns]
         self._chunks: list[pa.Table] = []
+        self._spill = spill / f"{t.name}.arrows" if spill is not None else None
+        """where the chunks go, as an Arrow IPC stream, when they are not kept in memory"""
+        self._writer: pa.ipc.RecordBatchStreamWriter | None = None
 
     def add(self, obj: Any, **keys: Any) -> None:
         """A row from an object (a record, a list item, a tombstone or a conflict) and its keys
@@ -85,27 +89,57 @@ class Gathered:
             self._flush()
 
     def _flush(self) -> None:
-        if self._columns[0] or not self._chunks:
+        if not self._columns:  # closed
+            return
+        if self._columns[0] or not (self._chunks or self._writer):
             data = {c.name: pl.Series(c.name, values, dtype=_POLARS_TYPES[c.type]) for c, values in zip(self.t.columns, self._columns, strict=True)}
-            self._chunks.append(pl.DataFrame(data).to_arrow().cast(arrow_schema(self.t)))
+            chunk = pl.DataFrame(data).to_arrow().cast(arrow_schema(self.t))
             self._columns = [[] for _ in self.t.columns]
+            if self._spill is None:
+                self._chunks.append(chunk)
+                return
+            if self._writer is None:
+                self._writer = pa.ipc.new_stream(str(self._spill), chunk.schema)
+            self._writer.write_table(chunk)
+
+    def close(self) -> None:
+        """Write the last chunk, and finish the spill file (it then holds every row): no row can be
+        added after."""
+        self._flush()
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        self._columns = []
+
+    @classmethod
+    def spilled(cls, t: Table, spill: Path) -> Gathered:
+        """A table whose rows another process gathered into ``spill`` (and closed)."""
+        made = cls(t, spill)
+        made._columns = []  # closed
+        return made
 
     def arrow(self) -> pa.Table:
         """The rows as one Arrow table, sorted by primary key, with the declared types and field
         descriptions (one chunk per column, as a table made at once would be)."""
-        self._flush()
-        table = pa.concat_tables(self._chunks)
+        if self._spill is None:
+            self._flush()
+            table = pa.concat_tables(self._chunks)
+        else:
+            self.close()
+            with pa.OSFile(str(self._spill)) as f:
+                table = pa.ipc.open_stream(f).read_all()
         self._chunks = []
         order = pc.sort_indices(table, sort_keys=[(k, "ascending") for k in self.t.primary_key])
         return table.take(order).combine_chunks()
 
 
-def gather(v: Validated) -> dict[str, Gathered]:
+def gather(v: Validated, spill: Path | None = None) -> dict[str, Gathered]:
     """Every table of the layout, its rows made in one pass over the records: each typed record is
     read once (unpickled from the validation cache's bytes, if it is kept so) and let go, so a
     build never holds every record as objects. Each table's :meth:`Gathered.arrow` gives its Arrow
-    form."""
-    out = {t.name: Gathered(t) for t in tables()}
+    form. ``spill``: a folder where each table's rows are written as they are made (one Arrow IPC
+    stream per table, complete when this returns) rather than held."""
+    out = {t.name: Gathered(t, spill) for t in tables()}
     kinds: dict[str, list[Gathered]] = defaultdict(list)
     for g in out.values():
         kinds[g.t.kind].append(g)
@@ -124,6 +158,9 @@ def gather(v: Validated) -> dict[str, Gathered]:
     for g in kinds["tombstones"]:
         for tomb in v.tombstones:
             g.add(tomb)
+    if spill is not None:
+        for g in out.values():
+            g.close()
     return out
 
 

@@ -70,7 +70,7 @@ def check_chunk(chunk: list[tuple[str, str, str, str]]) -> list[Done]:
             if item.typed:
                 kept.update(check_alone(item, here))
                 cited.update(kept["cites"])
-            lean(item, args[3], raw)
+            lean(item, args[3], raw, kept.get("sha256"))
         out.append((item, problems, kept))
     for sid in cited & here.seeds.keys():
         here.seeds[sid].forget()

@@ -32,7 +32,6 @@ lives in ``.casd-cache/`` (git-ignored); ``CASD_NO_CACHE=1`` turns it off.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 import shutil
@@ -49,6 +48,7 @@ from ..fs import write_atomic
 from ..paths import CACHE_DIR
 from .issues import Issue
 from .load import RecordFile
+from .yamlio import fingerprint
 
 FOLDER = "validate-v3"
 #: how many files the entries are spread over
@@ -78,8 +78,8 @@ def mtime_of(stat: Stat) -> int:
 
 
 def digest(raw: bytes) -> bytes:
-    """The sha256 of a file's bytes, as the cache keeps it."""
-    return hashlib.sha256(raw).digest()
+    """The sha256 of a file's bytes, as the cache keeps it (the lean document's digest too)."""
+    return fingerprint(raw)
 
 
 @dataclass(slots=True)

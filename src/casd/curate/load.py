@@ -350,10 +350,11 @@ def read_file(table: str, stem: str, shown: str, path: str) -> tuple[RecordFile 
     return item, problems, kept, raw
 
 
-def lean(item: RecordFile, path: str, raw: bytes) -> RecordFile:
+def lean(item: RecordFile, path: str, raw: bytes, digest: bytes | None = None) -> RecordFile:
     """A parsed file made lean: its issues are located already, and a typed record's positions are
-    re-read from its file if a rule faults it, so no position is kept."""
-    item.doc = item.doc.without_positions(path, raw)
+    re-read from its file if a rule faults it, so no position is kept (``digest``: the sha256 of
+    ``raw``, if taken already: the cache entry and the document then share it)."""
+    item.doc = item.doc.without_positions(path, raw, digest)
     return item
 
 
@@ -362,7 +363,7 @@ def parse_chunk(chunk: list[tuple[str, str, str, str]]) -> list[Done]:
     out: list[Done] = []
     for args in chunk:
         item, problems, kept, raw = read_file(*args)
-        out.append((item if item is None else lean(item, args[3], raw), problems, kept))
+        out.append((item if item is None else lean(item, args[3], raw, kept.get("sha256")), problems, kept))
     return out
 
 
@@ -395,7 +396,7 @@ def _read(files: list[tuple[str, str, str]], data: Dataset, cache: Cache | None,
                 if entry is None and (info := _regular(path)) is not None:
                     entry, _, _ = cache.lookup(shown, path, info)
                 if entry is not None:
-                    data.tables[table][stem] = entry.item
+                    data.tables[table][entry.item.id] = entry.item  # its own id, not the listing's copy of it
                     found += entry.issues
                     continue
             data.tables[table][stem] = _PENDING  # holds the file's place in id order until it is parsed
@@ -422,6 +423,9 @@ def _receive(data: Dataset, cache: Cache | None, found: list[Issue], done: Done,
         return
     if eager:
         item.record  # noqa: B018 - unpickled now (if it came as bytes), while their memory can be reused
+    item.id = stem  # one string for the id, the key and the facts' id, not three (0.17 GB at 1M records)
+    if item.facts is not None and item.facts.id == stem:
+        item.facts.id = stem
     data.tables[table][stem] = item
     if item.refs:  # ids other records name too: one string each (they came in separate batches)
         item.refs = tuple(map(sys.intern, item.refs))

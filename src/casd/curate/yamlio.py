@@ -58,13 +58,13 @@ class Document:
     #: record file of a project, rather than a path of its own for each)
     rooted: bool = False
 
-    def without_positions(self, source: Path | str, raw: bytes) -> Document:
+    def without_positions(self, source: Path | str, raw: bytes, digest: bytes | None = None) -> Document:
         """A lean copy, with neither data nor positions: they are re-read from ``source`` (whose bytes
-        were ``raw``) when first asked."""
+        were ``raw``, their :func:`fingerprint` ``digest`` if the caller has it) when first asked."""
         source = str(source)
         rooted = source.endswith(self.path)  # then the folder + path is the file
         reload = sys.intern(source[: len(source) - len(self.path)]) if rooted else source
-        return Document(self.path, values=_NO_POSITIONS, keys=_NO_POSITIONS, reload=reload, digest=fingerprint(raw), rooted=rooted)
+        return Document(self.path, values=_NO_POSITIONS, keys=_NO_POSITIONS, reload=reload, digest=fingerprint(raw) if digest is None else digest, rooted=rooted)
 
     def __reduce__(self) -> tuple[Any, ...]:
         if self.values is _NO_POSITIONS:  # lean: its shared empty maps are not pickled
@@ -106,8 +106,10 @@ def _lean(path: str, reload: str | None, digest: bytes, rooted: bool) -> Documen
 
 
 def fingerprint(raw: bytes) -> bytes:
-    """A short digest of a file's bytes (to know a file is still what was read)."""
-    return hashlib.blake2b(raw, digest_size=16).digest()
+    """The sha256 digest of a file's bytes (to know a file is still what was read). The validation
+    cache keeps the same digest of each file (:func:`casd.curate.cache.digest`): one bytes object
+    serves both."""
+    return hashlib.sha256(raw).digest()
 
 
 class _Reject(Exception):

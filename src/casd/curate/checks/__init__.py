@@ -147,6 +147,8 @@ def facts(item: RecordFile) -> Facts | None:
     made = item.facts = facts_class(item.table)()
     for name in made.__slots__:
         setattr(made, name, derived[name](rec) if name in derived else getattr(rec, name))
+    if made.id == item.id:
+        made.id = item.id  # the file's string, not the record's copy of it
     return made
 
 

@@ -148,7 +148,7 @@ def facts(item: RecordFile) -> Facts | None:
     for name in made.__slots__:
         setattr(made, name, derived[name](rec) if name in derived else getattr(rec, name))
     if made.id == item.id:
-        made.id = item.id  # the file's string, not the record's copy of it
+        setattr(made, "id", item.id)  # noqa: B010 - the file's string, not the record's copy of it (a slot of every subclass)
     return made
 
 

@@ -242,6 +242,8 @@ def _make_apart(project: Path, spill: Path, send: Connection) -> None:
         result = ("error", e)
     try:
         send.send(result)
+    except OSError:
+        return  # the parent is gone (killed): there is no one to tell, and its next build removes the rows
     except Exception as e:  # noqa: BLE001 - an error that cannot be pickled is sent as text
         send.send(("error", CasdError(f"the build's validation failed: {type(result[1]).__name__}: {result[1]} ({e})")))
 

@@ -184,10 +184,11 @@ def test_a_first_build_after_a_release_validates_the_dataset_once(released, monk
     assert cli("build", "--check", "-C", str(released)).exit_code == 0
 
 
-def test_the_rows_make_the_same_files_however_they_are_chunked(monkeypatch):
+def test_the_rows_make_the_same_files_however_they_are_chunked(monkeypatch, tmp_path):
     """A table's rows are gathered a chunk at a time and sorted by primary key at the end: the
     real dataset's files are byte for byte the same with chunks of 3 rows (the sort and the joining
-    of chunks cross every table's chunk boundaries) as with the default."""
+    of chunks cross every table's chunk boundaries) as with the default, and so when the chunks are
+    written to Arrow IPC files and read back (as a large build's child process and its parent do)."""
     from casd.curate.validate import validate
     from casd.packaging import rows
     from casd.packaging.build import render_tables
@@ -199,6 +200,9 @@ def test_the_rows_make_the_same_files_however_they_are_chunked(monkeypatch):
     chunked, again = render_tables(v)
     assert counts == again and max(counts.values()) > 100
     assert chunked.keys() == whole.keys() and all(chunked[k] == whole[k] for k in whole)
+    spilled = building.made_of(v, spill=tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{t.name}.arrows" for t in layout())
+    assert render_tables(spilled) == (whole, counts)
     assert whole == {p.name: p.read_bytes() for p in (ROOT / "build/current").iterdir() if p.suffix in (".csv", ".parquet")}  # the committed build
 
 

@@ -76,3 +76,17 @@ def test_the_compact_position_map_agrees_with_a_character_by_character_map(text)
     assert seed.norm == norm
     assert [seed.original(k) for k in range(len(norm))] == index
     assert [seed.norm_position(o) for o in range(len(text) + 1)] == [bisect.bisect_left(index, o) for o in range(len(text) + 1)]
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet=st.sampled_from(list("ab '\"‘’‚′“”„″\t\n\r\x0b\x0c\u00a0\u2009\u3000\u2028x")), max_size=60))
+def test_normalising_is_the_plain_definition(text):
+    """What the fast path computes (lone spaces left alone, quotes replaced one kind at a time) is
+    the module's definition: every run of white space one space, typographic quotes straight."""
+    import re
+
+    from casd.curate.evidence import _QUOTES, normalise
+
+    plain = re.sub(r"\s+", " ", text.translate(str.maketrans(_QUOTES)))
+    assert normalise(text) == plain
+    assert SeedText(text).norm == plain

@@ -20,15 +20,28 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
 
-_SPACE = re.compile(r"\s+")
+#: what white space normalising changes: a run of two or more white-space characters, or one that
+#: is not a plain space (a lone space is left as it is, which makes the same text as replacing every
+#: run, ``\s+``, with one space, several times faster)
+_SPACE = re.compile(r"\s\s+|[^\S ]")
 _RUN = re.compile(r"\s\s+")
 _INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff]")
-_QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "′": "'", "“": '"', "”": '"', "„": '"', "″": '"'})
+#: typographic quote -> straight quote
+_QUOTES = {"‘": "'", "’": "'", "‚": "'", "′": "'", "“": '"', "”": '"', "„": '"', "″": '"'}
+
+
+def straighten(text: str) -> str:
+    """Typographic quotes made straight (as ``str.translate`` would, which is 30 times slower on a
+    seed: 1.8 s of the 3.3 s it took to normalise 3,000 seeds)."""
+    for typographic, straight in _QUOTES.items():
+        if typographic in text:
+            text = text.replace(typographic, straight)
+    return text
 
 
 def normalise(text: str) -> str:
     """The normalised form used for matching (see module docstring)."""
-    return _SPACE.sub(" ", text.translate(_QUOTES))
+    return _SPACE.sub(" ", straighten(text))
 
 
 @dataclass(frozen=True)
@@ -55,7 +68,7 @@ class SeedText:
     @cached_property
     def norm(self) -> str:
         """The normalised text (computed on first use: a run whose evidence is all cached needs none)."""
-        translated = self.text.translate(_QUOTES)
+        translated = straighten(self.text)
         # The map between normalised and original positions, kept as the runs of white space that
         # normalising drops (all but the first character of each run): a few per paragraph, so a
         # seed costs little memory however long it is.

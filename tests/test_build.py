@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import signal
 import threading
 import time
@@ -299,3 +300,12 @@ def test_rows_left_by_a_killed_build_are_removed_and_a_running_builds_are_not(pr
         (folder / "events.arrows").write_bytes(b"left")
     building.prepare(project)
     assert not dead.exists() and running.exists()
+
+
+def test_a_build_whose_rows_folder_cannot_be_made_runs_in_one_process(project, monkeypatch):
+    alone = building.prepare(project)
+    _apart(monkeypatch)
+    shutil.rmtree(project / ".casd-cache")
+    (project / ".casd-cache").write_text("a file where the cache folder goes")
+    monkeypatch.setattr(building, "made_apart", lambda *a, **k: pytest.fail("no folder for the rows: no child"))
+    assert building.prepare(project).files == alone.files

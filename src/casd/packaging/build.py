@@ -67,12 +67,16 @@ def meta_of(v: Validated) -> PackageMeta:
 
 def made_of(v: Validated, spill: Path | None = None) -> Made:
     """What a render reads of a validation (``spill``: :func:`~casd.packaging.rows.gather`'s)."""
-    return Made(meta_of(v), tuple((s.title, s.file) for s in v.dataset.records(Source)), gather(v, spill))
+    return Made(meta_of(v), _sources(v), gather(v, spill))
+
+
+def _sources(v: Validated) -> tuple[tuple[str, str], ...]:
+    return tuple((s.title, s.file) for s in v.dataset.records(Source))
 
 
 def sources_of(v: Validated | Made, with_paths: bool) -> list[dict[str, str]]:
     """The descriptor's ``sources``: each seed's title, and its path where the descriptor can reach it."""
-    pairs = v.sources if isinstance(v, Made) else [(s.title, s.file) for s in v.dataset.records(Source)]
+    pairs = v.sources if isinstance(v, Made) else _sources(v)
     return [{"title": title, "path": file} if with_paths else {"title": title} for title, file in pairs]
 
 

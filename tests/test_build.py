@@ -4,6 +4,8 @@ import json
 import os
 import shutil
 import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -270,6 +272,70 @@ def test_a_child_killed_for_real_fails_the_build_plainly_and_writes_nothing(proj
     r = outcome[0]
     assert r.exit_code == 2 and "stopped before it finished (exit code -9)" in r.output and "Traceback" not in r.output, r.output
     assert snapshot(project) == before and not _spilled(project)
+
+
+def test_a_large_builds_parent_waits_and_its_child_validates_without_the_render_libraries():
+    """pyarrow and polars (about 90 MiB at once) are imported when the render starts: what ``casd
+    build`` runs before (its command, the build and the validation modules, what the child process
+    imports) imports neither, which is the margin under 4 GiB at a million records."""
+    modules = ["casd.cli.app", "casd.cli.build", "casd.packaging.build", "casd.curate.validate", "casd.publish.recover", "casd.read"]
+    code = f"import sys; import {', '.join(modules)}; print(' '.join(m for m in ('pyarrow', 'polars') if m in sys.modules))"
+    imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert imported == []
+
+
+KILLED_PARENT = """
+import os, time
+from pathlib import Path
+import casd.packaging.build as building
+
+def validating(*args, **kwargs):  # runs in the child (which imports this file too): it says so, then waits
+    Path(os.environ["STARTED"]).write_text(str(os.getpid()))
+    time.sleep(600)
+
+building.validate = validating
+if __name__ == "__main__":
+    building.APART_FROM = 1
+    building.prepare(Path(os.environ["PROJECT"]))
+"""
+
+
+def test_a_build_killed_for_real_takes_its_validating_child_with_it(project, tmp_path, monkeypatch):
+    """A ``casd build`` killed while its child validates leaves no validation running: the child
+    (here held in its validation for ten minutes) ends with its parent, and the next build removes
+    its rows."""
+    script, started = tmp_path / "parent.py", tmp_path / "started"
+    script.write_text(KILLED_PARENT)
+    parent = subprocess.Popen([sys.executable, str(script)], env={**os.environ, "PROJECT": str(project), "STARTED": str(started)})
+    child = None
+    try:
+        deadline = time.monotonic() + 60
+        while not started.exists() or not started.read_text():
+            assert time.monotonic() < deadline and parent.poll() is None, "the child did not start validating"
+            time.sleep(0.01)
+        child = int(started.read_text())
+        parent.kill()
+        parent.wait()
+        deadline = time.monotonic() + 30
+        while _running(child):
+            assert time.monotonic() < deadline, "the child went on validating after its parent was killed"
+            time.sleep(0.05)
+        assert _spilled(project)  # what the killed build left...
+        _apart(monkeypatch)
+        building.prepare(project)
+        assert not _spilled(project)  # ...the next one removes
+    finally:
+        parent.kill()
+        if child is not None and _running(child):
+            os.kill(child, signal.SIGKILL)
+
+
+def _running(pid):
+    """Whether the process runs (a zombie that no one reaped has ended)."""
+    try:
+        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def _children():

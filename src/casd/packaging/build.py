@@ -9,16 +9,17 @@ fsynced) that is exchanged with ``build/current`` in one atomic step; the root
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
 import shutil
+import signal
+import sys
 import tempfile
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from ..curate.issues import Issue, ValidationFailed, issue
 from ..curate.validate import Validated, validate
@@ -32,9 +33,15 @@ from ..read import semver
 from ..read.integrity import parse_sums, sha256, sums
 from ..read.releases import read_index
 from .descriptor import descriptor, dump_json
-from .rows import Gathered, gather
-from .tablecheck import key_columns, own_problems, problems
-from .writers import WRITERS
+
+# The render's modules (.rows, .tablecheck, .writers: pyarrow and polars, about 90 MiB) are imported
+# by the functions that render, not with this module: a large build's parent process waits for its
+# child (made_apart) and the child validates without them, which at a million records is the
+# margin under the memory target (benchmarks/FINDINGS.md).
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from .rows import Gathered
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,8 @@ def meta_of(v: Validated) -> PackageMeta:
 
 def made_of(v: Validated, spill: Path | None = None) -> Made:
     """What a render reads of a validation (``spill``: :func:`~casd.packaging.rows.gather`'s)."""
+    from .rows import gather
+
     return Made(meta_of(v), _sources(v), gather(v, spill))
 
 
@@ -89,6 +98,9 @@ def render_tables(v: Validated | Made) -> tuple[dict[str, bytes], dict[str, int]
     each record read once and let go; rows held as Arrow chunks, not as Python objects). Then one
     table at a time is made whole, checked, and turned into its files, and only the columns its
     foreign keys read (or others' read of it) are kept for the checks across tables."""
+    from .tablecheck import key_columns, own_problems, problems
+    from .writers import WRITERS
+
     layout = tables()
     made = dict((v if isinstance(v, Made) else made_of(v)).tables)
     keys = key_columns(layout)
@@ -212,7 +224,7 @@ def made_apart(project: Path, spill: Path, method: str = "spawn") -> Made:
     it was (or as a :class:`~casd.errors.CasdError` saying what it was, if it cannot be sent)."""
     context: Any = multiprocessing.get_context(method)  # typeshed gives BaseContext, without Process
     receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_make_apart, args=(project, spill, send), name="casd build: validate")
+    child = context.Process(target=_make_apart, args=(project, spill, send, os.getpid()), name="casd build: validate")
     child.start()
     send.close()
     try:
@@ -231,12 +243,15 @@ def made_apart(project: Path, spill: Path, method: str = "spawn") -> Made:
         raise ValidationFailed(payload)
     if kind == "error":
         raise payload
+    from .rows import Gathered
+
     meta, sources = payload
     return Made(meta, sources, {t.name: Gathered.spilled(t, spill) for t in tables()})
 
 
-def _make_apart(project: Path, spill: Path, send: Connection) -> None:
+def _make_apart(project: Path, spill: Path, send: Connection, parent: int) -> None:
     """The child process of :func:`made_apart`."""
+    _end_with(parent)
     try:
         made = made_of(validate(project, records=False).valid(), spill)
         result: tuple[str, Any] = ("made", (made.meta, made.sources))
@@ -250,6 +265,25 @@ def _make_apart(project: Path, spill: Path, send: Connection) -> None:
         return  # the parent is gone (killed): there is no one to tell, and its next build removes the rows
     except Exception as e:  # noqa: BLE001 - an error that cannot be pickled is sent as text
         send.send(("error", CasdError(f"the build's validation failed: {type(result[1]).__name__}: {result[1]} ({e})")))
+
+
+#: prctl(2)'s option that names the signal a process gets when its parent ends (Linux)
+PR_SET_PDEATHSIG = 1
+
+
+def _end_with(parent: int) -> None:
+    """Have Linux kill this process (and so stop the validation) when its parent ends: a ``casd
+    build`` killed while its child validates leaves nothing running (its rows folder is removed by
+    the next build). SIGKILL, not SIGTERM, since a stopped process gets no other signal. Elsewhere,
+    or where prctl cannot be called, the child finishes its validation and finds no one to tell."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        asked = ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return
+    if asked and os.getppid() != parent:  # it ended before the signal was asked for
+        os._exit(1)
 
 
 def stale(project: Path, rendered: Rendered) -> list[Issue]:

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-import pyarrow as pa
-
 from ..errors import CasdError
 from .releases import Release, open_release, releases_dir
 from .releases import versions as _versions
@@ -24,6 +22,7 @@ from .releases import versions as _versions
 if TYPE_CHECKING:
     import pandas
     import polars
+    import pyarrow as pa
 
 __all__ = ["load", "versions", "package", "schema", "open_release", "releases_dir", "Release"]
 

@@ -13,15 +13,15 @@ import os
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import pyarrow as pa
-import pyarrow.parquet as pq
+from typing import TYPE_CHECKING, Any
 
 from ..errors import CasdError, IntegrityError
 from ..paths import INDEX_NAME, RELEASES
 from . import semver
 from .integrity import parse_sums, sha256
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 _HERE = Path(__file__).resolve().parent.parent  # src/casd or site-packages/casd
 
@@ -100,6 +100,8 @@ class Release:
 
     def table(self, name: str, columns: list[str] | None = None) -> pa.Table:
         """One table from its Parquet file, verified (read without pandas)."""
+        import pyarrow.parquet as pq  # imported when a table is read: the rest of casd.read needs no pyarrow
+
         return pq.ParquetFile(io.BytesIO(self.read_bytes(f"{name}.parquet"))).read(columns=columns)
 
     def verify(self, base: Path) -> list[str]:

@@ -51,6 +51,7 @@ group. Nothing is asserted: figures are printed and written.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import platform
@@ -61,6 +62,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tarfile
 import threading
 import time
 from collections import Counter
@@ -482,7 +484,7 @@ def run_size(size: int, opts: argparse.Namespace, steps: list[str]) -> dict[str,
     logs = root / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     ctx = Ctx(size, clean, manifest, broken, bmanifest, opts.mem_cap_gb, opts.timeout_s, logs)
-    result: dict[str, Any] = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "commit": commit(), "generated": _gen_summary(manifest, bmanifest), "steps": {}}
+    result: dict[str, Any] = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "commit": CODE["label"], "generated": _gen_summary(manifest, bmanifest), "steps": {}}
     for name in steps:
         if (name in BASELINES and size > opts.baselines_max) or (name == "pre_read" and size > opts.probe_max):
             continue
@@ -499,7 +501,7 @@ def run_size(size: int, opts: argparse.Namespace, steps: list[str]) -> dict[str,
         result["steps"][name] = summarise(name, runs, records, bmanifest if name.endswith("_broken") else manifest)
         if name == "validate_served":
             result["steps"][name]["server"] = SERVER.stop()
-        result["steps"][name].update(date=time.strftime("%Y-%m-%d %H:%M:%S %Z"), commit=commit(), mem_cap_gb=opts.mem_cap_gb, timeout_s=opts.timeout_s)
+        result["steps"][name].update(date=time.strftime("%Y-%m-%d %H:%M:%S %Z"), commit=CODE["label"], mem_cap_gb=opts.mem_cap_gb, timeout_s=opts.timeout_s)
     return result
 
 
@@ -540,7 +542,7 @@ def startup(opts: argparse.Namespace) -> dict[str, Any]:
     logs = Path(opts.cache_root) / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     records = manifest["records"]
-    out: dict[str, Any] = {"records": records, "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "commit": commit()}
+    out: dict[str, Any] = {"records": records, "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "commit": CODE["label"]}
     plans: dict[str, tuple[Callable[[], None], Callable[[], Run]]] = {
         "version": (lambda: None, lambda: measure([CASD, "--version"])),
         "validate_real": (lambda: drop_cache(real), lambda: measure([CASD, "validate", "-C", str(real)])),
@@ -559,6 +561,32 @@ def startup(opts: argparse.Namespace) -> dict[str, Any]:
 
 
 # --- the report ----------------------------------------------------------------------------
+
+
+#: the code measured (:func:`freeze`): its label and, for a copy of a commit, the copy's folder
+CODE: dict[str, str] = {"label": ""}
+
+
+def freeze(cache_root: Path) -> None:
+    """Measure a copy of ``src/`` as committed at HEAD now, in ``cache_root/code-<commit>/``, put
+    first on every measured process's ``PYTHONPATH``: commits made during a run of hours change
+    neither what is measured nor the commit its figures are labelled with. With uncommitted
+    changes in ``src/``, the working tree is measured, and labelled so."""
+    label = commit()
+    CODE["label"] = label
+    if " " in label:
+        return
+    target = cache_root / f"code-{label}"
+    if not (target / "src").is_dir():
+        partial = target.with_name(target.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", label, "src"], capture_output=True, check=True).stdout
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(partial, filter="data")
+        partial.rename(target)
+    CODE["copy"] = str(target / "src")
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (CODE["copy"], os.environ.get("PYTHONPATH", "")) if p)
 
 
 def commit() -> str:
@@ -852,6 +880,8 @@ def main() -> None:
     results: dict[str, Any] = {"sizes": {}}
     if json_path.is_file() and not opts.fresh:
         results = json.loads(json_path.read_text(encoding="utf-8"))
+    freeze(Path(opts.cache_root))
+    print(f"measuring casd at {CODE['label']}" + (f" (a copy in {CODE['copy']})" if "copy" in CODE else ""), flush=True)
     results["machine"] = machine()
     print(json.dumps(results["machine"]), flush=True)
     if not opts.no_startup:

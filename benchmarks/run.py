@@ -10,7 +10,9 @@ started with ``casd`` (or ``frictionless``, or ``benchmarks/baselines.py``) from
 folder. Per run: wall time, CPU time (user + sys of the process and of the workers it waited for,
 from ``os.wait4``), peak RSS of the largest single process (``ru_maxrss``) and the peak memory
 of the whole process tree (the sum of every descendant's PSS, sampled every 0.2 s, so that worker
-processes count). The page cache is warm (the files were just written or read).
+processes count). The files were just written or read, but the page cache may not hold them all
+(each record file takes a 4 KiB page: 4 GiB at 1M): the share of the machine's CPU time spent
+waiting for the disk during each run is recorded (``iowait``) and noted from 5%.
 
 Steps (``--only`` / ``--skip`` take these names):
 
@@ -141,10 +143,21 @@ class Run:
     rc: int = 0
     stopped: str = ""
     load1: float = 0.0
+    iowait: float = 0.0
     series: list[tuple[float, float]] = field(default_factory=list)
     stdout: str = ""
     stderr_tail: str = ""
     progress: dict[str, Any] = field(default_factory=dict)
+
+
+def _cpu_ticks() -> tuple[int, int]:
+    """The machine's CPU time waiting for the disk, and in all (``/proc/stat``, in ticks)."""
+    try:
+        with open("/proc/stat") as f:
+            ticks = [int(x) for x in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return 0, 0
+    return (ticks[4] if len(ticks) > 4 else 0), sum(ticks)
 
 
 def _children() -> dict[int, list[int]]:
@@ -211,6 +224,7 @@ def measure(cmd: list[str], cwd: Path | None = None, cap_gb: float | None = None
             resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 
     env = dict(os.environ, PYTHONUNBUFFERED="1", **(extra_env or {}))
+    waited, ticks = _cpu_ticks()
     t = time.perf_counter()
     proc = subprocess.Popen(
         cmd, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE if keep_stdout else subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, preexec_fn=limits, start_new_session=True
@@ -238,6 +252,8 @@ def measure(cmd: list[str], cwd: Path | None = None, cap_gb: float | None = None
     run.tree_peak_mb, run.procs_peak, run.series = sampler.peak, sampler.procs, sampler.series
     run.rc = os.waitstatus_to_exitcode(status)
     run.load1 = os.getloadavg()[0]
+    waited_now, ticks_now = _cpu_ticks()
+    run.iowait = (waited_now - waited) / (ticks_now - ticks) if ticks_now > ticks else 0.0
     run.stdout = out.get("out", b"").decode("utf-8", "replace") if keep_stdout else ""
     run.stderr_tail = "\n".join(out.get("err", b"").decode("utf-8", "replace").strip().splitlines()[-6:])
     return run
@@ -455,6 +471,7 @@ def summarise(name: str, runs: list[Run], records: int, manifest: dict[str, Any]
         "procs_peak": max(r.procs_peak for r in runs),
         "rc": [r.rc for r in runs],
         "load1": [round(r.load1, 2) for r in runs],
+        "iowait": [round(r.iowait, 3) for r in runs],
         "records_per_s": round(records / statistics.median(walls)) if records else None,
         "stderr_tail": med.stderr_tail[-1500:],
         "stopped": [r.stopped for r in runs if r.stopped],
@@ -671,6 +688,9 @@ def _step_note(s: dict[str, Any]) -> str:
         notes.append(f"first record file read after {_f(out['pre_read_s'])} s")
     if "valid" in out:
         notes.append("package valid" if out["valid"] else "package INVALID")
+    waits = s.get("iowait", [])
+    if waits and max(waits) >= 0.05:  # the files were not all in the page cache
+        notes.append(f"the CPUs waited for the disk {_f(100 * max(waits), 0)}% of the time")
     if s.get("server"):
         notes.append(f"the server started in {_f(s['server']['start_s'])} s and held {_f(s['server']['pss_mb'], 0)} MB")
     if s.get("stopped"):
@@ -687,7 +707,8 @@ def markdown(results: dict[str, Any]) -> str:
         "# casd performance: validate and build at scale",
         "",
         "Written by `benchmarks/run.py` (raw figures in `RESULTS.json` beside this file; what they mean: `FINDINGS.md`). Every figure is one fresh process",
-        "(the median where a step ran more than once); the page cache is warm. **CPU** is user + sys of the process and of",
+        "(the median where a step ran more than once); the files were just written or read (a step's notes say when the CPUs",
+        "waited for the disk 5% of the time or more). **CPU** is user + sys of the process and of",
         "the workers it waited for (`os.wait4`), so CPU above wall means parallel work. **RSS** is the largest single",
         "process's peak (`ru_maxrss`); **tree** is the peak of the summed PSS of the process and all its descendants, sampled",
         "every 0.2 s (it counts worker processes; a peak shorter than 0.2 s can be missed, and a run shorter than that shows 0).",

@@ -63,3 +63,5 @@ def test_a_large_pool_is_indexed_yet_suggests_exactly_what_difflib_suggests():
     for word in probes:
         expected = difflib.get_close_matches(word, everything, n=3, cutoff=0.6) or [c for c in everything if c.startswith(word) or word in c][:3]
         assert names.closest(word) == expected, word
+    long = ["a" * 300 + "-" + s for s in stems]  # counts above 255: the index counts in wider integers
+    assert Names(pool + long).closest("a" * 299 + "-" + stems[0]) == difflib.get_close_matches("a" * 299 + "-" + stems[0], sorted(set(pool + long)), n=3, cutoff=0.6)

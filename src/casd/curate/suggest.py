@@ -75,19 +75,19 @@ class Names:
         highest first (difflib's own first filter: twice the characters in common over the total length)."""
         import polars as pl
 
-        if self._counts is None:
+        if self._counts is None:  # one row a name, in pool order: its length and its count of each character
             names = pl.Series("name", self.pool, dtype=pl.String)
             alphabet = sorted({c for name in self.pool for c in name})
-            self._counts = pl.DataFrame(
-                [names, names.str.len_chars().alias("len")]
-                + [names.str.count_matches(c, literal=True).cast(pl.UInt16).alias(f"c{ord(c)}") for c in alphabet]
-            )
+            lengths = names.str.len_chars()
+            count = pl.UInt8 if (lengths.max() or 0) <= 255 else pl.UInt32  # type: ignore[operator]  # an int
+            self._counts = pl.DataFrame([lengths.alias("len")] + [names.str.count_matches(c, literal=True).cast(count).alias(f"c{ord(c)}") for c in alphabet])
+            del names  # the pool's own strings are named by row (a million ids: about 0.1 GiB less)
         want = Counter(word)
-        have = [pl.min_horizontal(pl.col(f"c{ord(c)}"), pl.lit(k, pl.UInt16)) for c, k in want.items() if f"c{ord(c)}" in self._counts.columns]
+        have = [pl.min_horizontal(pl.col(f"c{ord(c)}").cast(pl.UInt32), pl.lit(k, pl.UInt32)) for c, k in want.items() if f"c{ord(c)}" in self._counts.columns]
         common = pl.sum_horizontal(have) if have else pl.lit(0)
         bound = (2.0 * common / (pl.col("len") + len(word))).alias("bound")
-        rows = self._counts.lazy().select(bound, "name").filter(pl.col("bound") >= CUTOFF).sort("bound", descending=True).collect()
-        return list(rows.iter_rows())
+        rows = self._counts.lazy().with_row_index("row").select(bound, "row").filter(pl.col("bound") >= CUTOFF).sort(["bound", "row"], descending=[True, False]).collect()
+        return [(b, self.pool[i]) for b, i in rows.iter_rows()]
 
 
 #: difflib's similarity a suggestion must reach (``get_close_matches``' default)

@@ -291,6 +291,12 @@ def _generator_version() -> int:
     return int(m.group(1)) if m else 0
 
 
+def _served_edit(clean: Path, ctx: Ctx, editable: Path) -> None:
+    """Before a served run: the server up (started untimed, once), then one record edited."""
+    SERVER.ensure(clean, ctx)
+    edit_one(editable)
+
+
 def edit_one(path: Path) -> None:
     """A real, valid edit: the record's title gets a new ``(bench edit N)`` mark."""
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -383,7 +389,7 @@ def step_runs(name: str, ctx: Ctx) -> tuple[Callable[[], None], Callable[[], Run
     table: dict[str, tuple[Callable[[], None], Callable[[], Run]]] = {
         "validate_cold": (lambda: drop_cache(clean), lambda: _casd(ctx, ["validate"], clean)),
         "validate_warm": (lambda: edit_one(editable), lambda: _casd(ctx, ["validate"], clean)),
-        "validate_served": (lambda: (SERVER.ensure(clean, ctx), edit_one(editable)), lambda: _casd(ctx, ["validate"], clean, extra_env={"CASD_SERVER": "require"})),
+        "validate_served": (lambda: _served_edit(clean, ctx, editable), lambda: _casd(ctx, ["validate"], clean, extra_env={"CASD_SERVER": "require"})),
         "validate_cold_serial": (lambda: drop_cache(clean), lambda: _casd(ctx, ["validate"], clean, extra_env={"CASD_WORKERS": "1"})),
         "validate_nocache": (lambda: drop_cache(clean), lambda: _casd(ctx, ["validate"], clean, extra_env={"CASD_NO_CACHE": "1"})),
         "build_first": (lambda: drop_build(clean), lambda: _casd(ctx, ["build"], clean)),

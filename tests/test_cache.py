@@ -238,3 +238,74 @@ def test_the_number_of_parsing_processes_is_checked(monkeypatch):
         monkeypatch.setenv("CASD_WORKERS", bad)
         with pytest.raises(CasdError, match="CASD_WORKERS"):
             workers()
+
+
+KILLED_VALIDATION = """
+import os, sys, threading, time
+from pathlib import Path
+import casd.curate.load as load
+
+load.PARALLEL_FROM, load.BATCH = 1, 1  # a pool for this small project
+
+def receiving(*args, **kwargs):  # where this process takes a worker's result back: it says so, then waits
+    Path(os.environ["STARTED"]).write_text(str(os.getpid()))
+    time.sleep(600)
+
+load._receive = receiving
+if __name__ == "__main__":  # (a fork server imports this file again)
+    if sys.argv[1] == "forkserver":  # a thread runs (as a progress bar's): the workers come from a fork server
+        threading.Thread(target=time.sleep, args=(600,), daemon=True).start()
+    from casd.curate.validate import validate
+
+    validate(Path(os.environ["PROJECT"]))
+"""
+
+
+@pytest.mark.parametrize("method", ["fork", "forkserver"])
+def test_a_validation_killed_for_real_leaves_no_worker_running(project, tmp_path, method):
+    """``casd validate`` (or a build's child) killed while its workers are up takes them with it:
+    each asks Linux for SIGKILL when its parent ends, instead of waiting for ever for work."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script, started = tmp_path / "validation.py", tmp_path / "started"
+    script.write_text(KILLED_VALIDATION)
+    env = {**os.environ, "PROJECT": str(project), "STARTED": str(started), "CASD_WORKERS": "2"}
+    main = subprocess.Popen([sys.executable, str(script), method], env=env)
+    below: list[int] = []
+    try:
+        deadline = time.monotonic() + 60
+        while not started.exists() or not started.read_text():
+            assert time.monotonic() < deadline and main.poll() is None, "no result was taken back from a worker"
+            time.sleep(0.01)
+        below = _descendants(main.pid)
+        assert len(below) >= 2  # the workers (and, for forkserver, the server)
+        main.kill()
+        main.wait()
+        deadline = time.monotonic() + 30
+        while left := [pid for pid in below if _running(pid)]:
+            assert time.monotonic() < deadline, f"processes {left} went on after their parent was killed"
+            time.sleep(0.05)
+    finally:
+        main.kill()
+        for pid in below:
+            if _running(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _descendants(pid: int) -> list[int]:
+    found = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        for child in open(f"/proc/{pid}/task/{task}/children").read().split():
+            found += [int(child), *_descendants(int(child))]
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Whether the process runs (a zombie no one reaped has ended)."""
+    try:
+        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

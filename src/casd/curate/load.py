@@ -10,10 +10,13 @@ seam where a cache or a process pool fits). Rules across fields and records are
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
 import pickle
 import re
+import select
+import signal
 import stat
 import sys
 import threading
@@ -486,6 +489,56 @@ def workers() -> int:
     return int(value)
 
 
+#: prctl(2)'s option that names the signal a process gets when its parent ends (Linux)
+PR_SET_PDEATHSIG = 1
+
+
+def end_with_parent(parent: int | None = None) -> None:
+    """Have Linux kill this process when its parent ends, so that a killed ``casd`` leaves none of
+    its worker or child processes running (blocked on a queue no one will write to, they would
+    otherwise wait for ever). ``parent``: the process id it must have (else, the one it has now);
+    if the parent ended before the signal was asked for, this process ends at once. SIGKILL, since
+    a stopped process gets no other signal. Elsewhere than Linux, nothing is done."""
+    if not sys.platform.startswith("linux"):
+        return
+    expected = os.getppid() if parent is None else parent
+    try:
+        asked = ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return
+    if asked and os.getppid() != expected:
+        os._exit(1)
+
+
+def end_with(pid: int) -> None:
+    """End this process when process ``pid`` (not its parent) ends: a thread waits on a pidfd.
+    For the workers of a fork server, whose parent (the server) waits for them in turn. Where
+    pidfds are missing (not Linux, or before 5.3), nothing is done."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        os._exit(1)  # it has ended already
+    except (AttributeError, OSError):
+        return
+
+    def wait() -> None:
+        select.select([fd], [], [])
+        os._exit(1)
+
+    threading.Thread(target=wait, name="casd: end with its caller", daemon=True).start()
+
+
+def _start_worker(caller: int, setup: Callable[..., None] | None, args: tuple[Any, ...]) -> None:
+    """A worker process's first step: it ends with the process that started the pool (its parent,
+    or, for a fork server's worker, its parent's caller), then the work's ``setup``."""
+    if os.getppid() == caller:
+        end_with_parent(caller)
+    else:
+        end_with(caller)
+    if setup is not None:
+        setup(*args)
+
+
 class Parser:
     """A :class:`Work` (by default :func:`read_record`) over batches of files, results in submission order.
 
@@ -512,7 +565,7 @@ class Parser:
             context.set_forkserver_preload([__name__])
         elif context.get_start_method() == "fork" and self.work.share is not None:
             self.work.share(*self.work.args)
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=self.work.setup, initargs=self.work.args)
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(), self.work.setup, self.work.args))
 
     def __enter__(self) -> Parser:
         return self

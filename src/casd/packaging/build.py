@@ -9,12 +9,9 @@ fsynced) that is exchanged with ``build/current`` in one atomic step; the root
 
 from __future__ import annotations
 
-import ctypes
 import multiprocessing
 import os
 import shutil
-import signal
-import sys
 import tempfile
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -22,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..curate.issues import Issue, ValidationFailed, issue
+from ..curate.load import end_with_parent
 from ..curate.validate import Validated, validate
 from ..errors import CasdError
 from ..fs import ProjectLock, fsync_folder, swap_folders, write_atomic, write_durable
@@ -250,8 +248,9 @@ def made_apart(project: Path, spill: Path, method: str = "spawn") -> Made:
 
 
 def _make_apart(project: Path, spill: Path, send: Connection, parent: int) -> None:
-    """The child process of :func:`made_apart`."""
-    _end_with(parent)
+    """The child process of :func:`made_apart`: it ends with its parent (a ``casd build`` killed
+    while its child validates leaves nothing running; its rows folder is removed by the next build)."""
+    end_with_parent(parent)
     try:
         made = made_of(validate(project, records=False).valid(), spill)
         result: tuple[str, Any] = ("made", (made.meta, made.sources))
@@ -265,25 +264,6 @@ def _make_apart(project: Path, spill: Path, send: Connection, parent: int) -> No
         return  # the parent is gone (killed): there is no one to tell, and its next build removes the rows
     except Exception as e:  # noqa: BLE001 - an error that cannot be pickled is sent as text
         send.send(("error", CasdError(f"the build's validation failed: {type(result[1]).__name__}: {result[1]} ({e})")))
-
-
-#: prctl(2)'s option that names the signal a process gets when its parent ends (Linux)
-PR_SET_PDEATHSIG = 1
-
-
-def _end_with(parent: int) -> None:
-    """Have Linux kill this process (and so stop the validation) when its parent ends: a ``casd
-    build`` killed while its child validates leaves nothing running (its rows folder is removed by
-    the next build). SIGKILL, not SIGTERM, since a stopped process gets no other signal. Elsewhere,
-    or where prctl cannot be called, the child finishes its validation and finds no one to tell."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        asked = ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
-    except (OSError, AttributeError):
-        return
-    if asked and os.getppid() != parent:  # it ended before the signal was asked for
-        os._exit(1)
 
 
 def stale(project: Path, rendered: Rendered) -> list[Issue]:

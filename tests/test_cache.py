@@ -309,3 +309,42 @@ def _running(pid: int) -> bool:
         return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def test_published_ids_are_decoded_once_and_releases_still_verified_every_run(released, monkeypatch):
+    """The ids of each published Parquet file are kept by its sha256: a later run gives the same
+    issues without decoding (nor importing pyarrow), a damaged file of them is decoded again, and
+    a tampered release still stops the validation."""
+    from casd.curate.checks import ids
+    from casd.errors import IntegrityError
+
+    event = next((released / "dataset/events").glob("*.yaml"))
+    event.unlink()  # a published id now missing: the rule reads the releases' ids
+    kept = released / ".casd-cache" / ids.KNOWN_IDS
+    kept.unlink(missing_ok=True)
+    first = validate(released, use_cache=False)
+    assert "missing-tombstone" in [i.code for i in first.issues] and not kept.exists()  # without the cache, nothing kept
+    monkeypatch.setenv("CASD_NO_CACHE", "1")
+    assert validate(released).issues == first.issues and not kept.exists()
+    monkeypatch.delenv("CASD_NO_CACHE")
+    assert validate(released).issues == first.issues and kept.is_file()
+    monkeypatch.setattr(ids, "_decoded_ids", lambda raw: pytest.fail("decoded again"))
+    assert validate(released).issues == first.issues
+    monkeypatch.undo()
+    for damage in (b"not a pickle", kept.read_bytes()[:-9]):
+        kept.write_bytes(damage)
+        assert validate(released).issues == first.issues
+    path = sorted((released / "build/releases").glob("*/events.parquet"))[0]
+    path.write_bytes(path.read_bytes()[:-1] + b"\x00")
+    with pytest.raises(IntegrityError, match="SHA256SUMS says"):
+        validate(released)
+
+
+def test_a_run_after_an_edit_imports_no_pyarrow(released):
+    """``casd validate`` of a project with releases, run again: the releases' ids come from the cache."""
+    import subprocess
+    import sys
+
+    code = "import sys; from casd.curate.validate import validate; validate(sys.argv[1]); print('pyarrow' in sys.modules)"
+    runs = [subprocess.run([sys.executable, "-c", code, str(released)], capture_output=True, text=True, check=True).stdout.split() for _ in range(2)]
+    assert runs[1] == ["False"]

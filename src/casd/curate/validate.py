@@ -75,7 +75,7 @@ def validate(project: Path, use_cache: bool = True, progress: Callable[[int, int
     lists, problems, _ = read_lists(project, TOMBSTONES, {"retired": Tombstone})
     found += problems
     tombstones = tuple(t for t in lists["retired"] if isinstance(t, Tombstone))
-    found += checks.run(checks.Context(data, anchors, layout(), tombstones), cache)
+    found += checks.run(checks.Context(data, anchors, layout(), tombstones, cached=cache is not None and cache.path is not None), cache)
     if cache is not None:
         cache.save()
     return Validated(data, meta if isinstance(meta, PackageMeta) else None, anchors, sorted(set(found)), tombstones)

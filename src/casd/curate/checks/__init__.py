@@ -44,6 +44,9 @@ class Context:
     anchors: Anchors
     layout: Layout
     tombstones: tuple[Tombstone, ...] = ()
+    cached: bool = False
+    """Whether a check may keep what it derived from unchanging files in ``.casd-cache/`` (a
+    validation with its cache; the published releases' ids: :func:`~casd.curate.checks.ids.published_ids`)."""
 
 
 Check = Callable[[Context], Iterable[Issue]]

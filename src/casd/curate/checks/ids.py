@@ -6,24 +6,77 @@ Reads the published releases through the consumer side's verified reader
 
 from __future__ import annotations
 
+import io
+import pickle
 from collections.abc import Iterator
+from pathlib import Path
 
+from ... import codekey
+from ...fs import write_atomic
 from ...model.records import TABLES
-from ...paths import RELEASES, TOMBSTONES
+from ...paths import CACHE_DIR, RELEASES, TOMBSTONES
 from ...read.releases import open_release, read_index
 from ..issues import Issue, issue
 from . import Context, rule
 
 
 def published_ids(ctx: Context) -> list[tuple[str, dict[str, set[str]]]]:
-    """(version, table -> ids) for every published release, oldest first."""
+    """(version, table -> ids) for every published release, oldest first.
+
+    Every run reads each release's files and checks them against its ``SHA256SUMS``; with the
+    validation cache (``ctx.cached``), the ids of a Parquet file already seen (by its sha256) are
+    taken from ``.casd-cache/`` rather than decoded again, so that a run after an edit imports no
+    pyarrow (about 0.15 s of a small project's 0.5 s)."""
     base = ctx.dataset.root / RELEASES
+    known = _known(ctx.dataset.root) if ctx.cached else {}
+    seen: dict[str, tuple[str, ...]] = {}
     out = []
     for entry in read_index(base):
         release = open_release(entry["version"], base)
         present = set(release.table_names())  # a table the release does not have is empty
-        out.append((release.version, {t: set(release.table(t, columns=["id"]).column("id").to_pylist()) if t in present else set() for t in TABLES}))
+        tables: dict[str, set[str]] = {}
+        for table in TABLES:
+            if table not in present:
+                tables[table] = set()
+                continue
+            name = f"{table}.parquet"
+            raw = release.read_bytes(name)  # verified: its sha256 is release.sums[name]
+            digest = release.sums[name]
+            ids = seen[digest] = known[digest] if digest in known else _decoded_ids(raw)
+            tables[table] = set(ids)
+        out.append((release.version, tables))
+    if ctx.cached and seen != known:
+        _remember(ctx.dataset.root, seen)
     return out
+
+
+#: the ids of published Parquet files, by the files' sha256 (:func:`published_ids`)
+KNOWN_IDS = "published-ids-v1.pickle"
+
+
+def _decoded_ids(raw: bytes) -> tuple[str, ...]:
+    import pyarrow.parquet as pq  # only for a release file not seen before
+
+    return tuple(pq.ParquetFile(io.BytesIO(raw)).read(columns=["id"]).column("id").to_pylist())
+
+
+def _known(project: Path) -> dict[str, tuple[str, ...]]:
+    """What :func:`_remember` kept, if it was kept by this very code (else nothing: decoded again)."""
+    try:
+        payload = pickle.loads((project / CACHE_DIR / KNOWN_IDS).read_bytes())  # noqa: S301 - a file this package wrote
+        if isinstance(payload, dict) and payload.get("key") == codekey.key() and isinstance(payload.get("ids"), dict):
+            return payload["ids"]  # type: ignore[no-any-return]  # written by _remember
+    except Exception:  # noqa: BLE001 - a damaged or foreign file only means the ids are decoded again
+        pass
+    return {}
+
+
+def _remember(project: Path, ids: dict[str, tuple[str, ...]]) -> None:
+    try:
+        (project / CACHE_DIR).mkdir(exist_ok=True)
+        write_atomic(project / CACHE_DIR / KNOWN_IDS, pickle.dumps({"key": codekey.key(), "ids": ids}, protocol=pickle.HIGHEST_PROTOCOL))
+    except OSError:
+        pass  # costs time on the next run, never correctness
 
 
 @rule("tombstoned-id", "missing-tombstone", "id-table-change")

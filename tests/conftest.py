@@ -57,6 +57,14 @@ def run_casd(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess
     return subprocess.run([str(exe), *args], cwd=cwd, capture_output=True, text=True, env=env)
 
 
+def running(pid: int) -> bool:
+    """Whether a process runs (a zombie that no one reaped has ended)."""
+    try:
+        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def ok(r: Result) -> Result:
     assert r.exit_code == 0, f"exit {r.exit_code}\n{r.stdout}\n{r.stderr}"
     return r

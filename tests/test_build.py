@@ -20,7 +20,7 @@ import casd.packaging.build as building
 from casd.curate.issues import ValidationFailed
 from casd.model.relational import tables as layout
 from casd.packaging.rows import ARROW_TYPES
-from conftest import cli
+from conftest import cli, running
 
 
 def snapshot(root):
@@ -317,7 +317,7 @@ def test_a_build_killed_for_real_takes_its_validating_child_with_it(project, tmp
         parent.kill()
         parent.wait()
         deadline = time.monotonic() + 30
-        while _running(child):
+        while running(child):
             assert time.monotonic() < deadline, "the child went on validating after its parent was killed"
             time.sleep(0.05)
         assert _spilled(project)  # what the killed build left...
@@ -326,16 +326,8 @@ def test_a_build_killed_for_real_takes_its_validating_child_with_it(project, tmp
         assert not _spilled(project)  # ...the next one removes
     finally:
         parent.kill()
-        if child is not None and _running(child):
+        if child is not None and running(child):
             os.kill(child, signal.SIGKILL)
-
-
-def _running(pid):
-    """Whether the process runs (a zombie that no one reaped has ended)."""
-    try:
-        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def _children():

@@ -10,6 +10,7 @@ import pytest
 
 from casd.curate import cache as cache_mod
 from casd.curate.validate import validate
+from conftest import running
 
 
 def cold(project):
@@ -262,7 +263,7 @@ if __name__ == "__main__":  # (a fork server imports this file again)
 
 
 @pytest.mark.parametrize("method", ["fork", "forkserver"])
-def test_a_validation_killed_for_real_leaves_no_worker_running(project, tmp_path, method):
+def test_a_validation_killed_for_real_leaves_no_workerrunning(project, tmp_path, method):
     """``casd validate`` (or a build's child) killed while its workers are up takes them with it:
     each asks Linux for SIGKILL when its parent ends, instead of waiting for ever for work."""
     import signal
@@ -285,13 +286,13 @@ def test_a_validation_killed_for_real_leaves_no_worker_running(project, tmp_path
         main.kill()
         main.wait()
         deadline = time.monotonic() + 30
-        while left := [pid for pid in below if _running(pid)]:
+        while left := [pid for pid in below if running(pid)]:
             assert time.monotonic() < deadline, f"processes {left} went on after their parent was killed"
             time.sleep(0.05)
     finally:
         main.kill()
         for pid in below:
-            if _running(pid):
+            if running(pid):
                 os.kill(pid, signal.SIGKILL)
 
 
@@ -303,12 +304,6 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def _running(pid: int) -> bool:
-    """Whether the process runs (a zombie no one reaped has ended)."""
-    try:
-        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def test_published_ids_are_decoded_once_and_releases_still_verified_every_run(released, monkeypatch):

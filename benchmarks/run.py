@@ -10,7 +10,7 @@ started with ``casd`` (or ``frictionless``, or ``benchmarks/baselines.py``) from
 folder. Per run: wall time, CPU time (user + sys of the process and of the workers it waited for,
 from ``os.wait4``), peak RSS of the largest single process (``ru_maxrss``) and the peak memory
 of the whole process tree (the sum of every descendant's PSS, sampled every 0.2 s, so that worker
-processes count). The files were just written or read, but the page cache may not hold them all
+processes count). Every file of a size's projects is read once before its steps, but the page cache may not hold them all
 (each record file takes a 4 KiB page: 4 GiB at 1M): the share of the machine's CPU time spent
 waiting for the disk during each run is recorded (``iowait``) and noted from 5%.
 
@@ -499,6 +499,17 @@ def summarise(name: str, runs: list[Run], records: int, manifest: dict[str, Any]
     return out
 
 
+def warm(project: Path) -> None:
+    """Read every file of a project once, untimed, so that its first step does not read from the
+    disk what the last size's runs pushed out of the page cache (at 1M it cannot hold them all:
+    ``iowait`` says how much each step waited)."""
+    for folder, _, files in os.walk(project):
+        for name in files:
+            with open(os.path.join(folder, name), "rb") as f:
+                while f.read(1 << 20):
+                    pass
+
+
 def run_size(size: int, opts: argparse.Namespace, steps: list[str]) -> dict[str, Any]:
     root = Path(opts.cache_root)
     clean, manifest = project(root, size, 0.0, opts.seed, opts.regen)
@@ -507,6 +518,9 @@ def run_size(size: int, opts: argparse.Namespace, steps: list[str]) -> dict[str,
     logs = root / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     ctx = Ctx(size, clean, manifest, broken, bmanifest, opts.mem_cap_gb, opts.timeout_s, logs)
+    for p in (clean, broken):
+        if p is not None:
+            warm(p)
     result: dict[str, Any] = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "commit": CODE["label"], "generated": _gen_summary(manifest, bmanifest), "steps": {}}
     for name in steps:
         if (name in BASELINES and size > opts.baselines_max) or (name == "pre_read" and size > opts.probe_max):
@@ -713,7 +727,7 @@ def markdown(results: dict[str, Any]) -> str:
         "# casd performance: validate and build at scale",
         "",
         "Written by `benchmarks/run.py` (raw figures in `RESULTS.json` beside this file; what they mean: `FINDINGS.md`). Every figure is one fresh process",
-        "(the median where a step ran more than once); the files were just written or read (a step's notes say when the CPUs",
+        "(the median where a step ran more than once); every file of a size's projects was read once before its steps (a step's notes say when the CPUs",
         "waited for the disk 5% of the time or more). **CPU** is user + sys of the process and of",
         "the workers it waited for (`os.wait4`), so CPU above wall means parallel work. **RSS** is the largest single",
         "process's peak (`ru_maxrss`); **tree** is the peak of the summed PSS of the process and all its descendants, sampled",

@@ -493,20 +493,19 @@ def workers() -> int:
 PR_SET_PDEATHSIG = 1
 
 
-def end_with_parent(parent: int | None = None) -> None:
-    """Have Linux kill this process when its parent ends, so that a killed ``casd`` leaves none of
-    its worker or child processes running (blocked on a queue no one will write to, they would
-    otherwise wait for ever). ``parent``: the process id it must have (else, the one it has now);
-    if the parent ended before the signal was asked for, this process ends at once. SIGKILL, since
-    a stopped process gets no other signal. Elsewhere than Linux, nothing is done."""
+def end_with_parent(parent: int) -> None:
+    """Have Linux kill this process when its parent (process ``parent``) ends, so that a killed
+    ``casd`` leaves none of its worker or child processes running (blocked on a queue no one will
+    write to, they would otherwise wait for ever). If the parent ended before the signal was asked
+    for, this process ends at once. SIGKILL, since a stopped process gets no other signal.
+    Elsewhere than Linux, nothing is done."""
     if not sys.platform.startswith("linux"):
         return
-    expected = os.getppid() if parent is None else parent
     try:
         asked = ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
     except (OSError, AttributeError):
         return
-    if asked and os.getppid() != expected:
+    if asked and os.getppid() != parent:
         os._exit(1)
 
 

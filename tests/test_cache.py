@@ -263,9 +263,10 @@ if __name__ == "__main__":  # (a fork server imports this file again)
 
 
 @pytest.mark.parametrize("method", ["fork", "forkserver"])
-def test_a_validation_killed_for_real_leaves_no_workerrunning(project, tmp_path, method):
-    """``casd validate`` (or a build's child) killed while its workers are up takes them with it:
-    each asks Linux for SIGKILL when its parent ends, instead of waiting for ever for work."""
+def test_a_validation_killed_for_real_leaves_no_worker_running(project, tmp_path, method):
+    """``casd validate`` (or a build's child) killed while its workers are up takes them with it,
+    instead of leaving them waiting for ever for work: a forked worker asks Linux for SIGKILL when
+    its parent ends, a fork server's worker watches the process that started the pool."""
     import signal
     import subprocess
     import sys

@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..model.relational import Column, Table
@@ -37,11 +38,31 @@ def csv_bytes(t: Table, table: pa.Table) -> bytes:
     w = csv.writer(text, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     w.writerow([c.name for c in t.columns])
     for batch in table.to_batches(max_chunksize=65536):  # Python values for one chunk of rows at a time
-        columns = [batch.column(c.name).to_pylist() for c in t.columns]
-        for row in zip(*columns, strict=True):
-            w.writerow([_cell(value, c) for value, c in zip(row, t.columns, strict=True)])
+        columns = [_cells(batch.column(c.name), c) for c in t.columns]
+        if any(cr for _, cr in columns):  # the csv module does not quote a lone CR (RFC 4180 does)
+            text.writelines(_line(row) for row in zip(*(cells for cells, _ in columns), strict=True))
+        else:
+            w.writerows(zip(*(cells for cells, _ in columns), strict=True))
     text.flush()
     return buf.getvalue()
+
+
+def _cells(values: pa.Array, c: Column) -> tuple[list[str], bool]:
+    """A column's cells (:func:`_cell` of each value), a column at a time, and whether one holds a
+    carriage return. Text is taken as it is."""
+    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+        cr = bool(pc.any(pc.match_substring(values, "\r")).as_py())
+        return ["" if v is None else v for v in values.to_pylist()], cr  # (fill_null("") would import pandas)
+    cells = [_cell(v, c) for v in values.to_pylist()]
+    return cells, any("\r" in cell for cell in cells)
+
+
+def _line(row: tuple[str, ...]) -> str:
+    """One CSV line, as the csv module writes it (quoted where a cell holds a comma, a quote or a
+    line feed, or is a row's only cell and empty), but quoting a carriage return too."""
+    if len(row) == 1 and row[0] == "":
+        return '""\n'
+    return ",".join('"' + cell.replace('"', '""') + '"' if any(ch in cell for ch in ',"\n\r') else cell for cell in row) + "\n"
 
 
 def parquet_bytes(t: Table, table: pa.Table) -> bytes:

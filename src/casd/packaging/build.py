@@ -211,13 +211,13 @@ def made_apart(project: Path, spill: Path, method: str = "spawn") -> Made:
     """Validate and make every table's rows in a child process, which writes them into
     ``spill`` (one Arrow IPC stream per table) and sends back the rest of :class:`Made`.
 
-    The child is a new Python process (``method``), not a fork: this one runs the threads that
-    pyarrow and polars start when imported, and a child forked after polars' thread pool ran can
-    hang in its first use of polars.
+    The child is a new Python process (``method``), not a fork: a caller that has used pyarrow or
+    polars (a test, a server) runs the threads they start, and a child forked after polars' thread
+    pool ran can hang in its first use of polars.
 
-    At a million records the validation peaks at about 4 GB, most of it in small objects whose
-    memory Python keeps once they are freed, so a render in the same process started from there
-    (6.85 GB in all). The child's memory is the system's again when it ends. What it raised is
+    At a million records the validation peaks at about 3.4 GB, most of it in small objects whose
+    memory Python keeps once they are freed, so a render in the same process would start from there
+    (6.85 GB in all, when it did). The child's memory is the system's again when it ends. What it raised is
     raised here: :class:`~casd.curate.issues.ValidationFailed` with its issues, any other error as
     it was (or as a :class:`~casd.errors.CasdError` saying what it was, if it cannot be sent)."""
     context: Any = multiprocessing.get_context(method)  # typeshed gives BaseContext, without Process

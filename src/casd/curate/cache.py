@@ -25,7 +25,8 @@ The entries are spread over :data:`SHARDS` files by a hash of their path, and a 
 the shards whose entries changed: after one edit, one shard (about 1/32 of the cache) is written,
 not the whole cache. Entries of files that are gone are dropped.
 
-A corrupt, foreign or stale shard is ignored and rebuilt, never trusted. Each shard is written
+A corrupt (each shard carries a CRC-32 of its content), foreign or stale shard is ignored and
+rebuilt, never trusted. Each shard is written
 atomically (temporary file and rename), so concurrent runs from editors and hooks need no lock. It
 lives in ``.casd-cache/`` (git-ignored); ``CASD_NO_CACHE=1`` turns it off.
 """
@@ -50,7 +51,10 @@ from .issues import Issue
 from .load import RecordFile
 from .yamlio import fingerprint
 
-FOLDER = "validate-v3"
+FOLDER = "validate-v4"
+#: what a shard file starts with: this tag, then the CRC-32 of the pickle that follows
+MAGIC = b"casd-shard-1\n"
+_CRC = struct.Struct("<I")
 #: how many files the entries are spread over
 SHARDS = 32
 RACY_NS = 2_000_000_000
@@ -216,10 +220,11 @@ class Cache:
             self.path.mkdir(parents=True, exist_ok=True)
             (self.path.parent / "validate-v1.pickle").unlink(missing_ok=True)  # the single-file cache of casd 2.0
             shutil.rmtree(self.path.parent / "validate-v2", ignore_errors=True)  # the shards before records were kept as bytes
+            shutil.rmtree(self.path.parent / "validate-v3", ignore_errors=True)  # the shards before they had a checksum
             for n, entries in sorted(shards.items()):
                 now = time.time_ns()
-                payload = {"key": key(), "written_ns": now, "entries": entries}
-                write_atomic(self.path / f"{n:02d}.pickle", pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+                payload = pickle.dumps({"key": key(), "written_ns": now, "entries": entries}, protocol=pickle.HIGHEST_PROTOCOL)
+                write_atomic(self.path / f"{n:02d}.pickle", MAGIC + _CRC.pack(zlib.crc32(payload)) + payload)
                 self.written_ns[n] = now  # for a cache held in memory: the racily-clean rule
         except OSError:
             pass  # a cache that cannot be written costs time, never correctness
@@ -253,6 +258,17 @@ def release(project: Path) -> None:
         cache.held = False
 
 
+def _payload(raw: bytes) -> Any:
+    """A shard file's content, if its checksum holds (else a damaged shard: ValueError). A byte
+    changed on disk inside a record's bytes would otherwise be found only when the record is read,
+    or inside a fact or an issue, never."""
+    head = len(MAGIC) + _CRC.size
+    body = memoryview(raw)[head:]  # not copied
+    if raw[: len(MAGIC)] != MAGIC or len(raw) < head or _CRC.unpack(raw[len(MAGIC) : head])[0] != zlib.crc32(body):
+        raise ValueError("a damaged shard")
+    return pickle.loads(body)  # noqa: S301 - a file this package wrote, checked just above
+
+
 def open_cache(project: Path, records: bool = False) -> Cache:
     """The project's cache; a shard that is missing, corrupt, foreign or stale is empty.
 
@@ -266,7 +282,7 @@ def open_cache(project: Path, records: bool = False) -> Cache:
     cache = Cache(Path(project) / CACHE_DIR / FOLDER)
     for n in range(SHARDS):
         try:
-            payload = pickle.loads((cache.path / f"{n:02d}.pickle").read_bytes())  # type: ignore[operator]  # set just above
+            payload = _payload((cache.path / f"{n:02d}.pickle").read_bytes())  # type: ignore[operator]  # set just above
             if not isinstance(payload, dict) or payload.get("key") != key() or not isinstance(payload.get("entries"), dict):
                 continue
             entries = {k: v for k, v in payload["entries"].items() if isinstance(v, Entry) and shard_of(k) == n}

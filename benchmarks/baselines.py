@@ -1,10 +1,11 @@
 """What `benchmarks/run.py` measures beside casd's own commands, one mode per (fresh) process.
 
     python benchmarks/baselines.py io PROJECT       # the floor: list and read every record and seed file's bytes
+    python benchmarks/baselines.py stat PROJECT     # list the record folders and lstat every record file
     python benchmarks/baselines.py naive PROJECT    # yaml.safe_load (pure-Python loader) + Model.model_validate per file
     python benchmarks/baselines.py probe LOG -- ARGV...   # run a console script (ARGV[0]) with a file-open probe
 
-``io`` and ``naive`` print one JSON line (files, bytes, errors, seconds in the process).
+``io``, ``stat`` and ``naive`` print one JSON line (files, bytes, errors, seconds in the process).
 
 ``naive`` is the pipeline a user would write without casd: PyYAML's ``safe_load`` (its default,
 pure-Python ``SafeLoader``) and the table's Pydantic model (``casd.model.records.TABLES``), file
@@ -57,6 +58,21 @@ def read_all(project: Path) -> dict[str, Any]:
         with open(path, "rb") as f:
             nbytes += len(f.read())
     return {"files": len(files), "bytes": nbytes, "errors": 0}
+
+
+def stat_all(project: Path) -> dict[str, Any]:
+    """Every record file's status, as a one-shot ``casd validate`` takes it to find what changed
+    (no casd module is imported: the process is Python's start-up plus the listing and the lstats)."""
+    files = 0
+    with os.scandir(project / "dataset") as tables:
+        folders = sorted(e.path for e in tables if e.is_dir())
+    for folder in folders:
+        with os.scandir(folder) as it:
+            for e in it:
+                if e.name.endswith(".yaml"):
+                    os.lstat(e.path)
+                    files += 1
+    return {"files": files, "bytes": 0, "errors": 0}
 
 
 def naive(project: Path) -> dict[str, Any]:
@@ -160,7 +176,7 @@ def main() -> None:
         probe(sys.argv[2], rest[1:] if rest[:1] == ["--"] else rest)
         return
     project = Path(sys.argv[2])
-    result = read_all(project) if mode == "io" else naive(project) if mode == "naive" else None
+    result = {"io": read_all, "stat": stat_all, "naive": naive}.get(mode, lambda p: None)(project)
     if result is None:
         raise SystemExit(f"unknown mode {mode!r}")
     result.update(mode=mode, seconds=round(time.perf_counter() - T0, 3))

@@ -32,6 +32,8 @@ build_cold             ``casd build`` after editing one record, the cache remove
 build_warm             ``casd build`` again after editing one record (cache and build kept)
 frictionless           ``frictionless validate datapackage.json`` on the package the build wrote
 read_floor             list and read the bytes of every record and seed file (``baselines.py io``)
+stat_floor             list the record folders and lstat every record file (``baselines.py stat``): the least a
+                       one-shot ``casd validate`` after an edit pays to find what changed
 naive                  ``yaml.safe_load`` + ``Model.model_validate`` per file (``baselines.py naive``)
 validate_cold_broken   ``casd validate -f json`` on the broken project, cache removed: the error path
 validate_warm_broken   the same after editing one (unbroken) record, cache kept
@@ -95,6 +97,7 @@ STEPS = (
     "build_warm",
     "frictionless",
     "read_floor",
+    "stat_floor",
     "naive",
     "validate_cold_broken",
     "validate_warm_broken",
@@ -118,6 +121,7 @@ WHAT = {
     "build_warm": "casd build after editing 1 record (cache and build kept)",
     "frictionless": "frictionless validate datapackage.json (the built package)",
     "read_floor": "floor: read every record and seed file's bytes",
+    "stat_floor": "floor: list the record folders and lstat every record file (what the cache's prefilter does)",
     "naive": "naive: yaml.safe_load + Model.model_validate per file",
     "validate_cold_broken": "casd validate -f json, broken records, no cache",
     "validate_warm_broken": "the same after editing 1 record (cache kept)",
@@ -397,6 +401,7 @@ def step_runs(name: str, ctx: Ctx) -> tuple[Callable[[], None], Callable[[], Run
         "build_warm": (lambda: edit_one(editable), lambda: _casd(ctx, ["build"], clean)),
         "frictionless": (lambda: None, lambda: measure([str(BIN / "frictionless"), "validate", "datapackage.json"], cwd=clean, cap_gb=ctx.cap_gb, timeout=ctx.timeout, keep_stdout=True)),
         "read_floor": (lambda: None, lambda: measure([*baseline, "io", str(clean)], keep_stdout=True)),
+        "stat_floor": (lambda: None, lambda: measure([*baseline, "stat", str(clean)], keep_stdout=True)),
         "naive": (lambda: None, lambda: measure([*baseline, "naive", str(clean)], keep_stdout=True, timeout=ctx.timeout)),
         "validate_cold_broken": (lambda: drop_cache(broken), lambda: _casd(ctx, ["validate", "-f", "json"], broken, keep_stdout=True)),
         "validate_warm_broken": (lambda: edit_one(editable_broken), lambda: _casd(ctx, ["validate", "-f", "json"], broken, keep_stdout=True)),
@@ -489,7 +494,7 @@ def summarise(name: str, runs: list[Run], records: int, manifest: dict[str, Any]
     if name.endswith("_broken") and manifest:
         out["issues_reported"] = _issues(med)
         out["issues_expected"] = manifest["broken"]
-    if name in ("read_floor", "naive", "pre_read") and med.stdout.strip():
+    if name in ("read_floor", "stat_floor", "naive", "pre_read") and med.stdout.strip():
         out["output"] = json.loads(med.stdout.strip().splitlines()[-1])
     if name == "frictionless":
         out["output"] = {"valid": med.rc == 0, "tail": med.stdout.strip().splitlines()[-1:]}
@@ -676,6 +681,8 @@ RATIOS = [
     ("validate broken (1%) / validate valid (cold)", "validate_cold_broken", "validate_cold"),
     ("validate broken (1%) / validate valid (after 1 edit)", "validate_warm_broken", "validate_warm"),
     ("read floor / casd validate (cold)", "read_floor", "validate_cold"),
+    ("stat floor (a process that lstats every record file) / validate after 1 edit", "stat_floor", "validate_warm"),
+    ("stat floor / validate after 1 edit, answered by casd serve", "stat_floor", "validate_served"),
 ]
 
 
@@ -804,7 +811,7 @@ def _size_section(size: int, r: dict[str, Any]) -> list[str]:
         s = r["steps"].get(name)
         if not s:
             continue
-        rps = s["records_per_s"] if name not in ("read_floor",) else None
+        rps = s["records_per_s"] if name not in ("read_floor", "stat_floor") else None
         note = _step_note(s) + (f"; at `{s['commit']}`" if s.get("commit", usual) != usual else "")
         lines.append(
             f"| {name} | {s['what']} | {_f(s['wall_s'])} | {_f(s['cpu_s'])} | {_f(s['sys_s'])} | {_f(rps)} | {_f(s['maxrss_mb'], 0)} | {_f(s['tree_peak_mb'], 0)} | "

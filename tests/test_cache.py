@@ -330,7 +330,9 @@ def test_published_ids_are_decoded_once_and_releases_still_verified_every_run(re
     assert validate(released).issues == first.issues and not kept.exists()
     monkeypatch.delenv("CASD_NO_CACHE")
     assert validate(released).issues == first.issues and kept.is_file()
-    monkeypatch.setattr(ids, "_decoded_ids", lambda raw: pytest.fail("decoded again"))
+    from casd.read.releases import Release
+
+    monkeypatch.setattr(Release, "table", lambda *a, **k: pytest.fail("decoded again"))
     assert validate(released).issues == first.issues
     monkeypatch.undo()
     for damage in (b"not a pickle", kept.read_bytes()[:-9]):
@@ -343,10 +345,17 @@ def test_published_ids_are_decoded_once_and_releases_still_verified_every_run(re
 
 
 def test_a_run_after_an_edit_imports_no_pyarrow(released):
-    """``casd validate`` of a project with releases, run again: the releases' ids come from the cache."""
+    """``casd validate`` of a project with releases, run again after an edit: the releases' ids
+    come from the cache."""
     import subprocess
     import sys
 
+    from casd.curate.checks import ids
+
+    (released / ".casd-cache" / ids.KNOWN_IDS).unlink(missing_ok=True)
     code = "import sys; from casd.curate.validate import validate; validate(sys.argv[1]); print('pyarrow' in sys.modules)"
-    runs = [subprocess.run([sys.executable, "-c", code, str(released)], capture_output=True, text=True, check=True).stdout.split() for _ in range(2)]
-    assert runs[1] == ["False"]
+    first = subprocess.run([sys.executable, "-c", code, str(released)], capture_output=True, text=True, check=True).stdout.split()
+    event = next((released / "dataset/events").glob("*.yaml"))
+    event.write_text(event.read_text() + "# edited\n")
+    again = subprocess.run([sys.executable, "-c", code, str(released)], capture_output=True, text=True, check=True).stdout.split()
+    assert (first, again) == (["True"], ["False"])  # the first run decoded the releases' ids

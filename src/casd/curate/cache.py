@@ -26,9 +26,9 @@ the shards whose entries changed: after one edit, one shard (about 1/32 of the c
 not the whole cache. Entries of files that are gone are dropped.
 
 A corrupt (each shard carries a CRC-32 of its content), foreign or stale shard is ignored and
-rebuilt, never trusted. Each shard is written
-atomically (temporary file and rename), so concurrent runs from editors and hooks need no lock. It
-lives in ``.casd-cache/`` (git-ignored); ``CASD_NO_CACHE=1`` turns it off.
+rebuilt, never trusted. Each shard is written atomically (temporary file and rename), so
+concurrent runs from editors and hooks need no lock. It lives in ``.casd-cache/`` (git-ignored);
+``CASD_NO_CACHE=1`` turns it off.
 """
 
 from __future__ import annotations
@@ -264,7 +264,7 @@ def _payload(raw: bytes) -> Any:
     or inside a fact or an issue, never."""
     head = len(MAGIC) + _CRC.size
     body = memoryview(raw)[head:]  # not copied
-    if raw[: len(MAGIC)] != MAGIC or len(raw) < head or _CRC.unpack(raw[len(MAGIC) : head])[0] != zlib.crc32(body):
+    if raw[: len(MAGIC)] != MAGIC or _CRC.unpack(raw[len(MAGIC) : head])[0] != zlib.crc32(body):  # a short file: struct.error
         raise ValueError("a damaged shard")
     return pickle.loads(body)  # noqa: S301 - a file this package wrote, checked just above
 

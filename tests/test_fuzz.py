@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from casd.curate.issues import CODES, Issue
 from casd.curate.load import read_record
-from casd.curate.yamlio import parse
+from casd.curate.yamlio import parse, parse_bytes, parse_fast
 from casd.model.records import TABLES  # noqa: E402
 from conftest import ROOT
 
@@ -81,3 +81,37 @@ def test_anchoring_raises_only_anchor_errors_and_slices_exactly(quote, seed_text
         assert e.code in CODES
         return
     assert normalise(seed_text[a.start : a.end]).strip() == normalise(quote).strip() or normalise(quote) in normalise(seed_text[a.start : a.end])
+
+
+#: the pieces hostile YAML is made of, for the fast path's equivalence with the exact reader
+YAML_PIECES = TOKENS + ["a", "b", "a: ", "b: x", "\n", "  ", "\n  ", "\n- ", "|\n  ", ">-\n  ", "...\n", "#c", ",", "]", "}", "''", "Null", "NO", "0755", "\r\n", "&", "!", "*"]
+
+
+def _same_reading(raw: bytes) -> None:
+    """The fast strict path either leaves a file to the exact reader or reads exactly its data."""
+    fast = parse_fast(raw, "x.yaml")
+    if fast is None:
+        return
+    exact, issues = parse_bytes(raw, "x.yaml")
+    assert issues == [], "the fast path read a file the exact reader refuses"
+    assert fast.data == exact.data
+    assert fast.where(()) == exact.where(()) and (fast.values, fast.keys) == (exact.values, exact.keys)
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(YAML_PIECES), max_size=40))
+def test_the_fast_path_reads_generated_yaml_as_the_exact_reader_does(pieces):
+    _same_reading("".join(pieces).encode("utf-8", "surrogatepass"))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated_record())
+def test_the_fast_path_reads_mutated_records_as_the_exact_reader_does(case):
+    _, text = case
+    _same_reading(text.encode("utf-8", "surrogatepass"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_the_fast_path_reads_any_text_as_the_exact_reader_does(text):
+    _same_reading(text.encode("utf-8", "surrogatepass"))

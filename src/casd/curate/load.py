@@ -188,8 +188,10 @@ def pydantic_issues(item: RecordFile, err: ValidationError, prefix: Loc = (), mo
 
 
 def read_record(table: str, stem: str, shown: str, raw: bytes) -> tuple[RecordFile, list[Issue]]:
-    """Parse and type one record file's bytes (pure: no I/O, no global state)."""
-    doc, problems = yamlio.parse_bytes(raw, shown)
+    """Parse and type one record file's bytes (pure: no I/O, no global state): by the fast strict
+    path where it vouches for the file, else by the exact reader (:mod:`casd.curate.yamlio`)."""
+    fast = yamlio.parse_fast(raw, shown)
+    doc, problems = (fast, []) if fast is not None else yamlio.parse_bytes(raw, shown)
     item = RecordFile(table, stem, shown, doc)
     if problems:
         return item, problems

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -32,37 +32,76 @@ def _cell(value: Any, c: Column) -> str:
 
 
 def csv_bytes(t: Table, table: pa.Table) -> bytes:
-    """RFC 4180 CSV, UTF-8, LF line ends, a header row; lists as JSON arrays, empty = missing."""
-    buf = io.BytesIO()
-    text = io.TextIOWrapper(buf, encoding="utf-8", newline="")  # encoded as it is written: the text is never held whole
-    w = csv.writer(text, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-    w.writerow([c.name for c in t.columns])
-    for batch in table.to_batches(max_chunksize=65536):  # Python values for one chunk of rows at a time
-        columns = [_cells(batch.column(c.name), c) for c in t.columns]
-        if any(cr for _, cr in columns):  # the csv module does not quote a lone CR (RFC 4180 does)
-            text.writelines(_line(row) for row in zip(*(cells for cells, _ in columns), strict=True))
-        else:
-            w.writerows(zip(*(cells for cells, _ in columns), strict=True))
-    text.flush()
-    return buf.getvalue()
+    """RFC 4180 CSV, UTF-8, LF line ends, a header row; lists as JSON arrays, empty = missing.
+
+    The bytes Python's csv module writes (``QUOTE_MINIMAL``, ``lineterminator="\\n"``), except that
+    a carriage return is quoted too (the csv module quotes only its line terminator's characters,
+    and a lone CR breaks a row for every reader). Cells are made and joined by Arrow's compute
+    functions, a column and a chunk of rows at a time: text, integers, dates and booleans never
+    become Python objects; numbers and lists do (:func:`_cell`)."""
+    out = [",".join(c.name for c in t.columns).encode() + b"\n"]  # names are identifiers: never quoted
+    marks = _marks()
+    for batch in table.to_batches(max_chunksize=65536):
+        if not batch.num_rows:
+            continue
+        cells = [_quoted(_text(batch.column(c.name), c, marks), marks) for c in t.columns]
+        if len(cells) == 1:  # a row of one empty cell would be a blank line: the csv module writes ""
+            cells[0] = pc.if_else(pc.equal(cells[0], marks[""]), marks['""'], cells[0])
+        lines = pc.binary_join_element_wise(*cells, marks[","]) if len(cells) > 1 else cells[0]
+        out.append(_concatenated(pc.binary_join_element_wise(lines, marks[""], marks["\n"])))
+    return b"".join(out)
 
 
-def _cells(values: pa.Array, c: Column) -> tuple[list[str], bool]:
-    """A column's cells (:func:`_cell` of each value), a column at a time, and whether one holds a
-    carriage return. Text is taken as it is."""
-    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
-        cr = bool(pc.any(pc.match_substring(values, "\r")).as_py())
-        return ["" if v is None else v for v in values.to_pylist()], cr  # (fill_null("") would import pandas)
-    cells = [_cell(v, c) for v in values.to_pylist()]
-    return cells, any("\r" in cell for cell in cells)
+def _marks() -> dict[str, pa.Scalar]:
+    """The few text scalars the CSV cells are made with, as Arrow scalars: made from an Arrow
+    array, since ``pa.scalar`` of a Python value imports pandas."""
+    texts = ["", '"', '""', ",", "\n", "[", "]", ", "]
+    array = pl.Series(texts, dtype=pl.String).to_arrow().cast(pa.string())
+    return {text: array[i] for i, text in enumerate(texts)}
 
 
-def _line(row: tuple[str, ...]) -> str:
-    """One CSV line, as the csv module writes it (quoted where a cell holds a comma, a quote or a
-    line feed, or is a row's only cell and empty), but quoting a carriage return too."""
-    if len(row) == 1 and row[0] == "":
-        return '""\n'
-    return ",".join('"' + cell.replace('"', '""') + '"' if any(ch in cell for ch in ',"\n\r') else cell for cell in row) + "\n"
+def _text(values: pa.Array, c: Column, marks: dict[str, pa.Scalar]) -> pa.Array:
+    """A column's values as CSV text, unquoted, missing as empty."""
+    if c.type == "array":
+        values = _json_lists(values, marks)
+    elif c.type == "number":  # Python's own shortest float text
+        values = pl.Series([_cell(v, c) for v in values.to_pylist()], dtype=pl.String).to_arrow()
+    values = values.cast(pa.string())  # integers, booleans (true/false), dates (ISO 8601)
+    return pc.binary_join_element_wise(values, marks[""], null_handling="replace", null_replacement="")
+
+
+def _json_lists(values: pa.Array, marks: dict[str, pa.Scalar]) -> pa.Array:
+    """Lists of text as ``json.dumps(list, ensure_ascii=False)`` writes them (``["a", "b"]``): made
+    by Arrow where no item holds what JSON escapes (a quote, a backslash, a control character),
+    else by :func:`json.dumps`."""
+    offsets = values.offsets  # of this slice, into the whole child array
+    first, last = offsets[0], offsets[len(values)]
+    items = values.values.slice(first.as_py(), last.as_py() - first.as_py()).cast(pa.string())
+    if pc.any(pc.match_substring_regex(items, r'["\\\x00-\x1f]')).as_py():
+        return pl.Series([None if v is None else json.dumps(v, ensure_ascii=False) for v in values.to_pylist()], dtype=pl.String).to_arrow()
+    quoted = pc.binary_join_element_wise(marks['"'], items, marks['"'], marks[""])
+    lists = pa.ListArray.from_arrays(pc.subtract(offsets, first), quoted)  # a missing list: its items are not read
+    joined = pc.binary_join_element_wise(marks["["], pc.binary_join(lists, marks[", "]), marks["]"], marks[""])
+    return pc.if_else(values.is_null(), marks[""], joined)
+
+
+def _quoted(text: pa.Array, marks: dict[str, pa.Scalar]) -> pa.Array:
+    """Cells quoted where they hold a comma, a quote, a line feed or a carriage return (quotes doubled)."""
+    needs = pc.match_substring_regex(text, '[,"\n\r]')
+    if not pc.any(needs).as_py():  # most columns (ids, numbers, dates) never need it
+        return text
+    inner = pc.replace_substring(text, '"', '""')
+    return pc.if_else(needs, pc.binary_join_element_wise(marks['"'], inner, marks['"'], marks[""]), text)
+
+
+def _concatenated(lines: pa.Array) -> bytes:
+    """The text of a string array's values, one after the other: its data buffer between its first
+    and last offsets."""
+    _, offsets, data = lines.buffers()  # validity (none: no value is missing), int32 offsets, bytes
+    at = memoryview(offsets).cast("i")
+    first, last = at[lines.offset], at[lines.offset + len(lines)]
+    text: bytes = data.slice(first, last - first).to_pybytes()
+    return text
 
 
 def parquet_bytes(t: Table, table: pa.Table) -> bytes:

@@ -14,7 +14,7 @@ Two paths give the same data:
   event: the events carry line and column, anchors and tags, so one pass both builds the data
   and records where each value stands, and it finds every issue. Positions are 1-based
   ``(line, col)``.
-* :func:`parse_fast` (the fast strict path, 30–40% less time a record file) lets libyaml's
+* :func:`parse_fast` (the fast strict path, 25–40% less time a record file) lets libyaml's
   composer build the node tree in C and checks every rule above on the nodes. It gives the data
   only where it can vouch for every rule; anything else (an issue, or text it cannot judge) goes
   to the exact reader, which finds the issue and its position. Its documents keep the file's
@@ -69,7 +69,7 @@ class Document:
     #: record file of a project, rather than a path of its own for each)
     rooted: bool = False
     #: the file's bytes, where the fast path (:func:`parse_fast`) read it: the exact reader takes the
-    #: positions from them when first asked (never pickled: a lean copy drops them)
+    #: positions from them when first asked (a lean copy drops them)
     raw: bytes | None = None
 
     def without_positions(self, source: Path | str, raw: bytes, digest: bytes | None = None) -> Document:

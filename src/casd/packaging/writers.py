@@ -39,7 +39,8 @@ def csv_bytes(t: Table, table: pa.Table) -> bytes:
     and a lone CR breaks a row for every reader). Cells are made and joined by Arrow's compute
     functions, a column and a chunk of rows at a time: text, integers, dates and booleans never
     become Python objects; numbers and lists do (:func:`_cell`)."""
-    out = [",".join(c.name for c in t.columns).encode() + b"\n"]  # names are identifiers: never quoted
+    out = io.BytesIO()  # its buffer becomes the result without a copy: a file is held once, not twice
+    out.write(",".join(c.name for c in t.columns).encode() + b"\n")  # names are identifiers: never quoted
     marks = _marks()
     for batch in table.to_batches(max_chunksize=65536):
         if not batch.num_rows:
@@ -48,8 +49,8 @@ def csv_bytes(t: Table, table: pa.Table) -> bytes:
         if len(cells) == 1:  # a row of one empty cell would be a blank line: the csv module writes ""
             cells[0] = pc.if_else(pc.equal(cells[0], marks[""]), marks['""'], cells[0])
         lines = pc.binary_join_element_wise(*cells, marks[","]) if len(cells) > 1 else cells[0]
-        out.append(_concatenated(pc.binary_join_element_wise(lines, marks[""], marks["\n"])))
-    return b"".join(out)
+        out.write(_concatenated(pc.binary_join_element_wise(lines, marks[""], marks["\n"])))
+    return out.getvalue()
 
 
 def _marks() -> dict[str, pa.Scalar]:

@@ -14,6 +14,8 @@ import pandas as pd
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from frictionless import validate as fl_validate
 
 import casd.packaging.build as building
@@ -208,6 +210,18 @@ def test_the_rows_make_the_same_files_however_they_are_chunked(monkeypatch, tmp_
     assert render_tables(spilled) == (whole, counts)
     assert whole == {p.name: p.read_bytes() for p in (ROOT / "build/current").iterdir() if p.suffix in (".csv", ".parquet")}  # the committed build
 
+
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.none() | st.lists(st.text(max_size=5), max_size=4), max_size=30))
+def test_a_column_of_lists_of_text_holds_each_list_none_and_empty_apart(values):
+    """A list column is made from its items and offsets: each cell comes back as it was given,
+    an absent list (None) apart from an empty one, whatever the mix."""
+    from casd.packaging.rows import _text_lists
+
+    made = _text_lists(values).cast(ARROW_TYPES["array"])
+    assert made.to_pylist() == values and made.null_count == values.count(None)
 
 
 def _spilled(project):

@@ -14,9 +14,9 @@ import pandas as pd
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
+from frictionless import validate as fl_validate
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from frictionless import validate as fl_validate
 
 import casd.packaging.build as building
 from casd.curate.issues import ValidationFailed

@@ -359,3 +359,65 @@ def test_a_run_after_an_edit_imports_no_pyarrow(released):
     event.write_text(event.read_text() + "# edited\n")
     again = subprocess.run([sys.executable, "-c", code, str(released)], capture_output=True, text=True, check=True).stdout.split()
     assert (first, again) == (["True"], ["False"])  # the first run decoded the releases' ids
+
+
+def test_the_rules_across_records_run_again_only_when_what_they_read_changed(project, monkeypatch):
+    """The issues of the rules across records that read only ids, facts and references are kept
+    with the cache: an edit that changes none of those reuses them; any that does (a reference, a
+    file added or removed), or an edit of a file one of them lies in (its line moves), runs the rules
+    again. Every run equals a cold one. Kept issues found for other shards than those on disk (a run
+    in between, from another editor) or damaged are not trusted."""
+    from dataclasses import replace
+
+    from casd.curate import checks
+
+    runs = []
+
+    def counted(check):
+        def check_and_count(ctx):
+            runs.append(check.__name__)
+            return check(ctx)
+
+        return check_and_count
+
+    monkeypatch.setattr(checks, "RULES", [replace(r, check=counted(r.check)) if r.kept else r for r in checks.RULES])
+    kept = sum(r.kept for r in checks.RULES)
+    assert kept >= 5
+
+    def step(again):
+        runs.clear()
+        warm = validate(project)
+        ran = len(runs)
+        same(warm, cold(project))
+        assert ran == (kept if again else 0)
+        return warm
+
+    st = project / "dataset/statements/putin-csto-preventive-measures.yaml"
+    text = st.read_text()
+    step(again=True)  # nothing kept yet
+    step(again=False)
+    st.write_text(text.replace("see that event for the year.", "the event gives the year."))  # no fact changed
+    step(again=False)
+    st.write_text(text.replace("setting_id: csto-summit-2014-12-23", "setting_id: csto-summit-2014-12-24"))
+    assert any(i.code == "dangling-reference" for i in step(again=True).issues)
+    st.write_text("# a comment line moves every issue of the file down\n" + st.read_text())
+    step(again=True)
+    st.write_text(text)
+    step(again=True)
+    across = project / ".casd-cache" / cache_mod.FOLDER / cache_mod.ACROSS
+    valid = across.read_bytes()
+    st.write_text(text.replace("setting_id: csto-summit-2014-12-23", "setting_id: csto-summit-2014-12-24"))
+    step(again=True)
+    across.write_bytes(valid)  # what was kept before the shard of the statement was written again
+    step(again=True)
+    across.write_bytes(valid[:-9] + b"damaged!!")
+    step(again=True)
+    st.write_text(text)
+    step(again=True)
+    (project / "dataset/figures/bishkek-raid-killed-4-total.yaml").unlink()
+    step(again=True)
+    step(again=False)
+    place = project / "dataset/places/bishkek.yaml"
+    (project / "dataset/places/bishkek-city.yaml").write_text(place.read_text().replace("id: bishkek\n", "id: bishkek-city\n"))
+    step(again=True)
+    step(again=False)

@@ -1,12 +1,14 @@
 """The validation cache: per-file results kept between runs, so that `casd validate` after one edit
-re-reads only what changed. Cross-record checks still run on the whole dataset every time.
+re-reads only what changed, and the rules across records run again only when what they read changed.
 
 What is cached, per record file (:class:`Entry`, about 3.5 KB): its parsed and typed result
 (:func:`casd.curate.load.read_record`: the record and its issues), its evidence anchors (offsets
 and anchoring issues, with the sha256 of every seed they were anchored in), what the local rules
 found in it (the rules that read only the record and its evidence, ``@rule(..., local=True)``),
 and what the rules across records read of it: its references and its facts
-(:func:`casd.curate.checks.facts`). The typed record itself is kept as bytes of its own
+(:func:`casd.curate.checks.facts`). Beside the entries, what the rules across records that read
+nothing but those found (:attr:`Cache.across`: :func:`casd.curate.checks.run` decides when it still
+holds). The typed record itself is kept as bytes of its own
 (pickled and compressed: :func:`casd.curate.load.pack`) and unpickled only when something reads
 it, so a run after an edit unpickles only the edited records (``validate(records=False)``, as
 ``casd validate`` runs), and a build unpickles them all as the shards are read.
@@ -19,7 +21,12 @@ How it is invalidated:
 * one file's entry, when the file changed: a stat prefilter (size, mtime_ns, ctime_ns, inode)
   decides whether to re-read; a file whose mtime is within 2 s of the cache's own writing (git's
   "racily clean" rule) is re-hashed anyway, and the content's sha256 decides;
-* one file's anchors and local rule results, when any seed they cite changed (its sha256).
+* one file's anchors and local rule results, when any seed they cite changed (its sha256);
+* the issues of the rules across records (:attr:`Cache.across`), when a file was added or removed,
+  or a changed file's facts or references changed, or one of those issues lies in a changed file
+  (its line may have moved). They are kept in their own file with the time each shard was written
+  when they were found, and trusted only while every shard is still the one written then: a run
+  that wrote a shard in between (from another editor, say) leaves them unused.
 
 The entries are spread over :data:`SHARDS` files by a hash of their path, and a run rewrites only
 the shards whose entries changed: after one edit, one shard (about 1/32 of the cache) is written,
@@ -58,6 +65,10 @@ _CRC = struct.Struct("<I")
 #: how many files the entries are spread over
 SHARDS = 32
 RACY_NS = 2_000_000_000
+#: the file that keeps :attr:`Cache.across`, beside the shards
+ACROSS = "across-issues.bin"
+#: past this many changed files, a run keeps none of their old entries: the rules across records run again
+REPLACED_MAX = 1000
 
 #: a file's size, mtime_ns, ctime_ns and inode, packed (a quarter of the memory of a tuple of ints)
 Stat = bytes
@@ -143,6 +154,25 @@ class Cache:
     listed: dict[str, tuple[list[tuple[str, str, str]], list[Issue]]] = field(default_factory=dict)
     """a held cache's listing of each record folder, while no name in it changed
     (:func:`casd.curate.load.record_files`)"""
+    across: tuple[Issue, ...] | None = None
+    """What the rules across records that read only ids, facts and references found when the
+    entries were last written, or None (unknown): :func:`casd.curate.checks.run` reuses it while
+    nothing they read changed, and sets it."""
+    _across_written: tuple[Issue, ...] | None = field(default=None, repr=False)
+    """what the file of :attr:`across` holds (written or read by this process)"""
+    replaced: dict[str, Entry] | None = field(default_factory=dict)
+    """this run's changed files: the entry each had before (None: more than :data:`REPLACED_MAX`)"""
+    added: bool = False
+    """whether this run found a file that had no entry"""
+    unkept: bool = False
+    """whether this run read a record file that the cache does not keep (a symbolic link)"""
+
+    def begin(self) -> None:
+        """Forget what the last run changed (for a cache held between runs)."""
+        self.seen = set()
+        self.reused = self.reread = 0
+        self.replaced = {}
+        self.added = self.unkept = False
 
     def touch(self, shown: str) -> None:
         """Mark an entry as changed (its shard is written again)."""
@@ -179,12 +209,18 @@ class Cache:
             self.reused += 1
             return entry, st, data
         del self.entries[shown]  # stale: the file is read again, and stored if it still can be
+        if self.replaced is not None:
+            self.replaced[shown] = entry
+            if len(self.replaced) > REPLACED_MAX:
+                self.replaced = None
         self.touch(shown)
         return None, st, data
 
     def store(self, shown: str, entry: Entry) -> None:
         """Keep an entry (its item is the very object this run uses)."""
         self.seen.add(shown)
+        if self.replaced is not None and shown not in self.replaced:
+            self.added = True
         self.entries[shown] = entry
         self.touch(shown)
         self.reread += 1
@@ -201,8 +237,13 @@ class Cache:
         if not self.held:
             self.write()
 
+    def gone(self) -> bool:
+        """Whether a file that had an entry was not found by this run."""
+        return not self.seen.issuperset(self.entries)
+
     def write(self) -> None:
-        """Write the shards that changed (and drop the entries of files this run did not find)."""
+        """Write the shards that changed (and drop the entries of files this run did not find), then
+        :attr:`across` with the time each shard was written."""
         if self.path is None:
             return
         if self.seen:
@@ -210,6 +251,8 @@ class Cache:
                 del self.entries[gone]
                 self.touch(gone)
         if not self.dirty:
+            if self.across != self._across_written:
+                self._write_across()
             return
         shards: dict[int, dict[str, Entry]] = {n: {} for n in self.dirty}
         for shown, entry in self.entries.items():
@@ -227,8 +270,30 @@ class Cache:
                 write_atomic(self.path / f"{n:02d}.pickle", MAGIC + _CRC.pack(zlib.crc32(payload)) + payload)
                 self.written_ns[n] = now  # for a cache held in memory: the racily-clean rule
         except OSError:
-            pass  # a cache that cannot be written costs time, never correctness
+            self._forget_across()  # it would not match the shards
+            return  # a cache that cannot be written costs time, never correctness
         self.dirty.clear()
+        self._write_across()
+
+    def _write_across(self) -> None:
+        """Write :attr:`across` with the time every shard was written (the state it holds for)."""
+        assert self.path is not None
+        payload = pickle.dumps({"key": key(), "shards": dict(self.written_ns), "issues": self.across}, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            write_atomic(self.path / ACROSS, MAGIC + _CRC.pack(zlib.crc32(payload)) + payload)
+        except OSError:
+            self._forget_across()
+            return
+        self._across_written = self.across
+
+    def _forget_across(self) -> None:
+        """Remove the file of :attr:`across`, if it can be. If not, it still names the time of each
+        shard it was found for: a shard written since does not match it, so it is not trusted."""
+        assert self.path is not None
+        try:
+            (self.path / ACROSS).unlink(missing_ok=True)
+        except OSError:
+            pass
 
 
 #: caches held in memory between runs, by project folder (:func:`hold`)
@@ -293,4 +358,18 @@ def open_cache(project: Path, records: bool = False) -> Cache:
             cache.written_ns[n] = int(payload.get("written_ns", 0))
         except Exception:  # noqa: BLE001 - any damage to the cache only means it is rebuilt
             continue
+    cache.across = cache._across_written = _across(cache)
     return cache
+
+
+def _across(cache: Cache) -> tuple[Issue, ...] | None:
+    """What the rules across records found, if it was found for the very shards just read."""
+    try:
+        payload = _payload((cache.path / ACROSS).read_bytes())  # type: ignore[operator]  # a cache with a folder
+        if isinstance(payload, dict) and payload.get("key") == key() and payload.get("shards") == cache.written_ns:
+            issues = payload.get("issues")
+            if isinstance(issues, tuple) and all(isinstance(i, Issue) for i in issues):
+                return issues
+    except Exception:  # noqa: BLE001 - missing, damaged or foreign: the rules run again
+        pass
+    return None

@@ -449,7 +449,9 @@ def _receive(data: Dataset, cache: Cache | None, found: list[Issue], done: Done,
     data.tables[table][stem] = item
     if item.refs:  # ids other records name too: one string each (they came in separate batches)
         item.refs = tuple(map(sys.intern, item.refs))
-    if cache is not None and "stat" in extra:
+    if cache is not None and "stat" not in extra:
+        cache.unkept = True  # (a symbolic link): the rules across records cannot know what it was last time
+    elif cache is not None:
         for name in ("cites", "seeds"):
             if extra.get(name):
                 extra[name] = shared.setdefault(extra[name], extra[name])

@@ -7,8 +7,9 @@ so :func:`casd.curate.validate.validate` in this process finds every entry in me
 :class:`~casd.curate.watch.Watcher` tells it which files were touched since the last run, so
 the run lists only the folders whose names changed and looks only at the files the kernel saw
 touched (their content decides). Everything else a run does is the same as a one-shot run's: the
-side files and the seeds are read, the rules across records run over the whole dataset, so the
-result is the one-shot result (the tests compare them edit by edit).
+side files and the seeds are read, the rules across records run over the whole dataset unless
+their kept issues still hold (:func:`casd.curate.checks.run`), so the result is the one-shot
+result (the tests compare them edit by edit).
 
 Without inotify, or when the watcher cannot vouch for the files (:attr:`~casd.curate.watch.Changes.rescan`),
 a run takes the status of every file, as a one-shot run does, but still without the imports and the
@@ -58,8 +59,7 @@ class Resident:
             c.suspect |= changes.files
             for folder in changes.folders:
                 c.listed.pop(folder, None)
-        c.seen = set()
-        c.reused = c.reread = 0
+        c.begin()
 
     def after(self, ok: bool) -> None:
         """After a run (its answer given): keep what it checked, write the shards that changed. A run
@@ -72,6 +72,7 @@ class Resident:
         else:
             c.fresh = set()
             c.seen = set()
+            c.across = None  # the entries may have changed since it was found
         # the run's own garbage, then what is alive now is left out of every later collection
         gc.collect()
         gc.freeze()

@@ -13,7 +13,14 @@ what it reads of each table's records (``reads={"events": ("date", "part_of")}``
 small values worked out from a record by a function registered with :func:`fact`. It reads them
 from :func:`facts`, never from the typed records: the validation cache keeps those few values of
 every record, so that a run after an edit unpickles no record but the edited ones. A fact a rule
-did not declare is not there (an ``AttributeError`` the tests meet at once).
+did not declare is not there (an ``AttributeError`` the tests meet at once). A rule across records
+that reads the references records make (through :func:`~casd.curate.checks.references.targets`)
+says so with ``refs=True``.
+
+A rule that declares ``reads`` or ``refs`` reads nothing of the dataset but those, the ids of every
+table and whether each record typed: its issues are kept in the validation cache, and a run after
+an edit runs it again only if the edit changed any of that (:func:`run`). A rule across records
+that reads anything else (side files, the published releases) declares neither and runs every time.
 """
 
 from __future__ import annotations
@@ -64,23 +71,32 @@ class Rule:
     reads: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """For a rule across records: table -> what the rule reads of its records (fields, or facts
     registered with :func:`fact`), through :func:`facts`."""
+    refs: bool = False
+    """Whether the rule reads the references of the records (:func:`~casd.curate.checks.references.targets`)."""
+
+    @property
+    def kept(self) -> bool:
+        """Whether the rule's issues are kept in the validation cache between runs: it reads only the
+        ids, typing, facts and references of records, so they are valid while none of those changed."""
+        return not self.local and (bool(self.reads) or self.refs)
 
 
 RULES: list[Rule] = []
 
 
-def rule(*codes: str, local: bool = False, reads: Mapping[str, tuple[str, ...]] | None = None) -> Callable[[Check], Check]:
+def rule(*codes: str, local: bool = False, reads: Mapping[str, tuple[str, ...]] | None = None, refs: bool = False) -> Callable[[Check], Check]:
     """Register a check and the codes it emits (unknown codes fail at import); ``local=True`` for a
     rule that reads only each record itself (and its evidence), never another record; ``reads``
-    for a rule across records: the fields it reads of each table's records, through :func:`facts`."""
+    for a rule across records: the fields it reads of each table's records, through :func:`facts`;
+    ``refs=True`` for one that reads the references records make."""
     for code in codes:
         if code not in CODES:
             raise KeyError(f"rule code {code!r} is not defined in casd.curate.issues.CODES")
-    if local and reads:
+    if local and (reads or refs):
         raise ValueError("a local rule reads its records themselves: it declares no facts")
 
     def register(func: Check) -> Check:
-        RULES.append(Rule(func.__name__, codes, func, (func.__doc__ or "").strip(), local, dict(reads or {})))
+        RULES.append(Rule(func.__name__, codes, func, (func.__doc__ or "").strip(), local, dict(reads or {}), refs))
         _fields.cache_clear()
         facts_class.cache_clear()
         return func
@@ -175,7 +191,9 @@ def run(ctx: Context, cache: Cache | None = None) -> list[Issue]:
 
     With a validation cache, the local rules run only on the records whose cached rule results are
     not valid (their file or a seed they cite changed since, or they were never checked), and the
-    cached results stand for the others; the rules across records always run on the whole dataset.
+    cached results stand for the others. The rules across records whose issues the cache keeps
+    (:attr:`Rule.kept`) run on the whole dataset unless nothing they read changed since their
+    issues were kept (:func:`_kept_across`); the others run on the whole dataset every time.
     """
     found: list[Issue] = []
     if cache is None:
@@ -183,18 +201,55 @@ def run(ctx: Context, cache: Cache | None = None) -> list[Issue]:
             found += r.check(ctx)
         return found
     stale, kept = _cached(ctx.dataset, cache)
+    across = _kept_across(ctx, cache)
     fresh: dict[str, list[Issue]] = {}
+    found_across: list[Issue] = []
     for r in RULES:
+        if r.kept and across is not None:
+            continue
         for i in r.check(replace(ctx, dataset=stale) if r.local else ctx):
             found.append(i)
             if r.local:
                 fresh.setdefault(i.path, []).append(i)
+            elif r.kept:
+                found_across.append(i)
     for item in stale.all():
         entry = cache.entry_for(item)
         if entry is not None:
             entry.rule_issues = tuple(fresh.get(item.path, ()))
             cache.touch(item.path)
+    if across is None:
+        across = tuple(found_across) if not cache.unkept else None
+    else:
+        found += across
+    cache.across = across
     return found + kept
+
+
+def _kept_across(ctx: Context, cache: Cache) -> tuple[Issue, ...] | None:
+    """The kept issues of the rules across records (:attr:`Cache.across`), if they still hold: no
+    file was added or removed, every changed file has the same typing, facts and references as
+    before, and none of those issues lies in a changed file (its position may have moved)."""
+    across, replaced = cache.across, cache.replaced
+    if across is None or replaced is None or cache.added or cache.unkept or cache.gone():
+        return None
+    for shown, old in replaced.items():
+        new = cache.entries.get(shown)
+        if new is None or _read_across(old.item, ctx.layout) != _read_across(new.item, ctx.layout):
+            return None
+    if replaced and any(i.path in replaced for i in across):
+        return None
+    return across
+
+
+def _read_across(item: RecordFile, layout: Layout) -> tuple[Any, ...] | None:
+    """What the kept rules across records read of a record file (None: it did not type)."""
+    from .references import targets
+
+    made = facts(item)
+    if made is None:
+        return None
+    return tuple(getattr(made, name) for name in made.__slots__), targets(item, layout)
 
 
 def _cached(data: Dataset, cache: Cache) -> tuple[Dataset, list[Issue]]:

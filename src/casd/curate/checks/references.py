@@ -36,7 +36,7 @@ def targets(item: RecordFile, layout: Layout) -> tuple[str, ...]:
     return item.refs
 
 
-@rule("dangling-reference")
+@rule("dangling-reference", refs=True)
 def references_exist(ctx: Context) -> Iterator[Issue]:
     """Every reference (a ``Ref`` field, or a polymorphic ``PolyRef`` pair) names an existing record."""
     data = ctx.dataset

@@ -267,7 +267,7 @@ class Cache:
             for n, entries in sorted(shards.items()):
                 now = time.time_ns()
                 payload = pickle.dumps({"key": key(), "written_ns": now, "entries": entries}, protocol=pickle.HIGHEST_PROTOCOL)
-                write_atomic(self.path / f"{n:02d}.pickle", MAGIC + _CRC.pack(zlib.crc32(payload)) + payload)
+                write_atomic(self.path / f"{n:02d}.pickle", _framed(payload))
                 self.written_ns[n] = now  # for a cache held in memory: the racily-clean rule
         except OSError:
             self._forget_across()  # it would not match the shards
@@ -280,7 +280,7 @@ class Cache:
         assert self.path is not None
         payload = pickle.dumps({"key": key(), "shards": dict(self.written_ns), "issues": self.across}, protocol=pickle.HIGHEST_PROTOCOL)
         try:
-            write_atomic(self.path / ACROSS, MAGIC + _CRC.pack(zlib.crc32(payload)) + payload)
+            write_atomic(self.path / ACROSS, _framed(payload))
         except OSError:
             self._forget_across()
             return
@@ -321,6 +321,11 @@ def release(project: Path) -> None:
     cache = _HELD.pop(_held_key(project), None)
     if cache is not None:
         cache.held = False
+
+
+def _framed(payload: bytes) -> bytes:
+    """A pickle as a cache file holds it: :data:`MAGIC`, then its CRC-32 (read back by :func:`_payload`)."""
+    return MAGIC + _CRC.pack(zlib.crc32(payload)) + payload
 
 
 def _payload(raw: bytes) -> Any:

@@ -17,6 +17,7 @@ from casd.curate import cache as cache_mod
 from casd.curate import watch
 from casd.curate.resident import Resident, Stale
 from casd.curate.validate import validate
+from casd.fs import MAX_RECORD_BYTES
 from casd.paths import SERVER_SOCKET
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="UNIX sockets and inotify: the server is tested where CI runs it, on Linux")
@@ -228,6 +229,43 @@ def test_a_resident_run_looks_only_at_what_the_kernel_saw_change(project, reside
     resident.after(True)
     resident.close()
     assert cache_mod.open_cache(project).held is False  # released
+
+
+def everything(v) -> tuple[object, ...]:
+    """All a validation found: its issues, each table's ids in order with their typed records, the anchors."""
+    tables = {table: [(rid, item.record) for rid, item in rows.items()] for table, rows in v.dataset.tables.items()}
+    return v.issues, tables, dict(v.anchors.records)
+
+
+def test_a_run_after_a_few_edits_patches_the_last_one_and_equals_a_cold_run(project, resident):
+    c = resident.cache
+    resident_run(resident)
+    events, figures = project / "dataset/events", project / "dataset/figures"
+    raid, fig, source = events / "bishkek-raid-2015-07-16.yaml", figures / "bishkek-raid-killed-4.yaml", project / "dataset/sources/kyrgyz-officials-foil-attacks.yaml"
+    big = "#" + "x" * MAX_RECORD_BYTES + "\n"
+    steps = [  # (file, old text, new text, whether the run patches the last one to the end)
+        (fig, "notes: Two seeds count the dead differently.", "notes: Two seeds differ.", True),  # text only
+        (fig, "notes: Two seeds differ.", "notes: '=1+1'", True),  # what a local rule faults
+        (fig, "notes: '=1+1'", "notes: Two seeds differ.", True),
+        (raid, "quote: the July 16 raid", "quote: the July 17 raid", True),  # a quote that no longer anchors
+        (fig, 'value: "4"', "value: [4]", True),  # a typing error
+        (fig, "value: [4]", 'value: "4"', True),
+        (fig, "subject_id: bishkek-raid-2015-07-16", "subject_id: nowhere", True),  # a reference that dangles
+        (fig, "subject_id: nowhere", "subject_id: bishkek-raid-2015-07-16", True),
+        (raid, "title: Security forces raid", big + "title: Security forces raid", True),  # unreadable: too large
+        (fig, "notes: Two seeds differ.", "notes: Two seeds count the dead differently.", True),  # ... and still read on every run
+        (raid, big, "", True),  # readable again: back in its place in id order
+        (raid, "quote: the July 17 raid", "quote: the July 16 raid", True),
+        (source, "title:", "title: A", False),  # a source: the seeds are read again, every record anchored again
+    ]
+    for path, old, new, patched in steps:
+        _edit(path, old, new)
+        resident.before()
+        assert c.patch is not None  # no name in a folder changed, no seed: it patches the last run's results
+        v = validate(project, records=False)
+        assert c.todo >= {path.relative_to(project).as_posix()} and c.patching is patched
+        resident.after(True)
+        assert everything(v) == everything(validate(project, use_cache=False)), (path.name, new[:40])
 
 
 def test_a_resident_cache_goes_stale_when_casd_changes(resident, monkeypatch):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -23,7 +23,7 @@ from ..paths import SEEDS
 from ..read.integrity import sha256
 from .evidence import AnchorError, SeedText, normalise
 from .issues import Issue
-from .load import Dataset, Loc, RecordFile
+from .load import Dataset, Loc, RecordFile, table_and_id
 
 if TYPE_CHECKING:
     from .cache import Cache
@@ -159,7 +159,10 @@ def resolve(data: Dataset, seeds: Mapping[str, SeedText], cache: Cache | None = 
     library = Library(seeds)
     entries = cache.entries if cache is not None else {}
     needs: dict[tuple[str, ...], tuple[str | None, ...] | str] = {}  # what anchors in each set of cited sources depend on
-    for item in data.all():
+    items: Iterable[RecordFile] = data.all()
+    if cache is not None and cache.patching:
+        records, items = _to_patch(data, seeds, cache, found)
+    for item in items:
         if item.stored is None:  # not typed (inlined: this loop runs on every run, over every record)
             continue
         entry = entries.get(item.path)
@@ -185,6 +188,22 @@ def resolve(data: Dataset, seeds: Mapping[str, SeedText], cache: Cache | None = 
             entry.rule_issues = None  # the local rules read the anchors: check the record again
             cache.touch(item.path)  # type: ignore[union-attr]  # entry is only set with a cache
     return Anchors(MappingProxyType(dict(seeds)), MappingProxyType(records)), found
+
+
+def _to_patch(data: Dataset, seeds: Mapping[str, SeedText], cache: Cache, found: list[Issue]) -> tuple[dict[tuple[str, str], Spans], Iterable[RecordFile]]:
+    """For a run that patches the last one: the last run's anchors and issues of every file but
+    those it looked at, and the records of those to anchor; with other seeds than the last run's,
+    no anchors and every record (and the later stages do not patch either)."""
+    assert cache.patch is not None
+    last, todo = cache.patch, cache.todo
+    if seeds is not last.seeds:
+        cache.patching = False
+        return {}, data.all()
+    records = dict(last.records)
+    for shown in todo:
+        records.pop(table_and_id(shown), None)
+    found += [i for path, issues in last.anchored.items() if path not in todo for i in issues]
+    return records, [item for item in data.by_path(todo) if item.stored is not None]
 
 
 def seed_state(seeds: Mapping[str, SeedText]) -> tuple[dict[str, str], str]:

@@ -32,6 +32,10 @@ The entries are spread over :data:`SHARDS` files by a hash of their path, and a 
 the shards whose entries changed: after one edit, one shard (about 1/32 of the cache) is written,
 not the whole cache. Entries of files that are gone are dropped.
 
+A cache held in memory by ``casd serve`` (:func:`hold`) also keeps what its last complete run
+found, file by file (:class:`Last`), for a run that a watcher tells which few files were touched:
+that run patches it rather than going over every record (:mod:`casd.curate.resident`).
+
 A corrupt (each shard carries a CRC-32 of its content), foreign or stale shard is ignored and
 rebuilt, never trusted. Each shard is written atomically (temporary file and rename), so
 concurrent runs from editors and hooks need no lock. It lives in ``.casd-cache/`` (git-ignored);
@@ -46,6 +50,7 @@ import shutil
 import struct
 import time
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,7 +60,7 @@ from ..codekey import PACKAGE
 from ..fs import write_atomic
 from ..paths import CACHE_DIR
 from .issues import Issue
-from .load import RecordFile
+from .load import Dataset, RecordFile
 from .yamlio import fingerprint
 
 FOLDER = "validate-v4"
@@ -120,6 +125,28 @@ class Entry:
     anchors are (None: not checked yet)."""
 
 
+@dataclass
+class Last:
+    """What the last complete run of a held cache found, stage by stage, for a run that patches it
+    (:attr:`Cache.patch`): every file but the few a watcher saw touched keeps its results from here,
+    so that such a run costs what those files cost, not a pass over every record (``casd serve``)."""
+
+    tables: dict[str, dict[str, RecordFile]]
+    """the dataset's tables (:attr:`casd.curate.load.Dataset.tables`; a run copies them before it patches them)"""
+    read: dict[str, tuple[Issue, ...]]
+    """the reading and typing issues of each file that has an entry and such issues"""
+    anchored: dict[str, tuple[Issue, ...]]
+    """the anchoring issues of each file that has an entry and such issues"""
+    checked: dict[str, tuple[Issue, ...]]
+    """what the local rules found in each file that has an entry and such issues"""
+    records: Mapping[tuple[str, str], Any]
+    """the anchors of each record (:attr:`casd.curate.anchors.Anchors.records`)"""
+    seeds: Any
+    """the seeds they were anchored in (this very object: with other seeds, the anchors are not patched)"""
+    entryless: set[str]
+    """the record files without an entry (unreadable, or a symbolic link): every run reads them"""
+
+
 def shard_of(shown: str) -> int:
     """The shard an entry is kept in (stable across runs and machines)."""
     return zlib.crc32(shown.encode("utf-8")) % SHARDS
@@ -166,6 +193,21 @@ class Cache:
     """whether this run found a file that had no entry"""
     unkept: bool = False
     """whether this run read a record file that the cache does not keep (a symbolic link)"""
+    entryless: set[str] = field(default_factory=set)
+    """the record files this run read that have no entry (unreadable, or a symbolic link)"""
+    last: Last | None = None
+    """a held cache's record of what its last complete run found (:class:`Last`)"""
+    patch: Last | None = None
+    """Set for a run that patches :attr:`last` (a watcher vouches that no name in the record folders
+    changed since, and says which files were touched): the run looks only at those files and the
+    ones without an entry, and :attr:`seen` holds only those (the others are as they were)."""
+    todo: set[str] = field(default_factory=set)
+    """the files a run that patches :attr:`patch` looked at"""
+    patching: bool = False
+    """whether this run's later stages patch :attr:`patch` too, for :attr:`todo` only (the
+    seeds are the same; else they go over every record)"""
+    _members: dict[int, set[str]] | None = field(default=None, repr=False)
+    """the files of each shard's entries (made when first needed, kept up to date since)"""
 
     def begin(self) -> None:
         """Forget what the last run changed (for a cache held between runs)."""
@@ -173,6 +215,9 @@ class Cache:
         self.reused = self.reread = 0
         self.replaced = {}
         self.added = self.unkept = False
+        self.entryless = set()
+        self.todo = set()
+        self.patching = False
 
     def touch(self, shown: str) -> None:
         """Mark an entry as changed (its shard is written again)."""
@@ -208,7 +253,7 @@ class Cache:
                 self.touch(shown)
             self.reused += 1
             return entry, st, data
-        del self.entries[shown]  # stale: the file is read again, and stored if it still can be
+        self._drop(shown)  # stale: the file is read again, and stored if it still can be
         if self.replaced is not None:
             self.replaced[shown] = entry
             if len(self.replaced) > REPLACED_MAX:
@@ -222,8 +267,16 @@ class Cache:
         if self.replaced is not None and shown not in self.replaced:
             self.added = True
         self.entries[shown] = entry
+        if self._members is not None:
+            self._members[shard_of(shown)].add(shown)
         self.touch(shown)
         self.reread += 1
+
+    def _drop(self, shown: str) -> None:
+        del self.entries[shown]
+        if self._members is not None:
+            self._members[shard_of(shown)].discard(shown)
+        self.touch(shown)
 
     def entry_for(self, item: RecordFile) -> Entry | None:
         """The entry of the record file this run uses (cached or just parsed)."""
@@ -232,33 +285,55 @@ class Cache:
             return None
         return entry
 
+    def remember(self, data: Dataset, records: Mapping[tuple[str, str], Any], seeds: Any) -> None:
+        """At the end of a complete run of a held cache: keep what it found as :attr:`last` (from
+        :attr:`patch` and the files this run looked at, if it patched it)."""
+        entries, todo, patch = self.entries, self.todo, self.patch
+        entryless = self.entryless if patch is None else (patch.entryless - todo) | self.entryless
+        if patch is not None and self.patching:
+            read, anchored, checked = ({p: v for p, v in old.items() if p not in todo} for old in (patch.read, patch.anchored, patch.checked))
+            looked = [entries[p] for p in todo if p in entries]
+        else:
+            read, anchored, checked, looked = {}, {}, {}, list(entries.values())
+        for entry in looked:
+            item = entry.item
+            if data.tables[item.table].get(item.id) is not item:
+                continue
+            if entry.issues:
+                read[item.path] = entry.issues
+            if entry.anchor_issues:
+                anchored[item.path] = entry.anchor_issues
+            if entry.rule_issues:
+                checked[item.path] = entry.rule_issues
+        self.last = Last(data.tables, read, anchored, checked, records, seeds, entryless)
+
     def save(self) -> None:
         """At the end of a run: :meth:`write`, unless the cache is :attr:`held` (its holder writes it)."""
         if not self.held:
             self.write()
 
     def gone(self) -> bool:
-        """Whether a file that had an entry was not found by this run."""
-        return not self.seen.issuperset(self.entries)
+        """Whether a file that had an entry was not found by this run (a run that patches
+        :attr:`last` found the very files it did, which kept no entry of a file gone)."""
+        return self.patch is None and not self.seen.issuperset(self.entries)
 
     def write(self) -> None:
         """Write the shards that changed (and drop the entries of files this run did not find), then
         :attr:`across` with the time each shard was written."""
         if self.path is None:
             return
-        if self.seen:
-            for gone in [shown for shown in self.entries if shown not in self.seen]:
-                del self.entries[gone]
-                self.touch(gone)
+        if self.seen and self.patch is None:
+            for gone in self.entries.keys() - self.seen:
+                self._drop(gone)
         if not self.dirty:
             if self.across != self._across_written:
                 self._write_across()
             return
-        shards: dict[int, dict[str, Entry]] = {n: {} for n in self.dirty}
-        for shown, entry in self.entries.items():
-            n = shard_of(shown)
-            if n in shards:
-                shards[n][shown] = entry
+        if self._members is None:
+            self._members = {n: set() for n in range(SHARDS)}
+            for shown in self.entries:
+                self._members[shard_of(shown)].add(shown)
+        shards = {n: {shown: self.entries[shown] for shown in sorted(self._members[n])} for n in self.dirty}
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             (self.path.parent / "validate-v1.pickle").unlink(missing_ok=True)  # the single-file cache of casd 2.0

@@ -22,7 +22,7 @@ import sys
 import threading
 import zlib
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,6 +134,12 @@ def unpack(stored: bytes) -> Record:
     return record
 
 
+def table_and_id(shown: str) -> tuple[str, str]:
+    """The table and id a record file's path names (``dataset/<table>/<id>.yaml``)."""
+    table, _, name = shown.removeprefix(f"{DATASET.as_posix()}/").partition("/")
+    return table, name.removesuffix(".yaml")
+
+
 @dataclass
 class Dataset:
     """Every record file under a dataset folder, by table and id (each table in id order: files are
@@ -153,6 +159,16 @@ class Dataset:
     def all(self) -> Iterator[RecordFile]:
         for table in TABLES:
             yield from self.tables[table].values()
+
+    def by_path(self, paths: Iterable[str]) -> list[RecordFile]:
+        """The record files at these paths (``dataset/<table>/<id>.yaml``) that the dataset holds, in path order."""
+        found = []
+        for shown in sorted(paths):
+            table, rid = table_and_id(shown)
+            item = self.tables.get(table, {}).get(rid)
+            if item is not None:
+                found.append(item)
+        return found
 
     def typed(self) -> Iterator[tuple[RecordFile, Record]]:
         """Every record that typed cleanly, with its file."""
@@ -315,13 +331,42 @@ def read_dataset(
     project = Path(project)
     data = Dataset(project)
     files, found = record_files(project, cache.listed if cache is not None and cache.held else None)
+    if cache is not None and cache.patch is not None:
+        files, data = _to_patch(project, cache)
+        found += [i for path, issues in cache.patch.read.items() if path not in cache.todo for i in issues]
     if then is None:
         _read(files, data, cache, found, PARSE, progress, 0, len(files))
-        return data, found
+        return _in_order(data, files, cache), found
     first = [f for f in files if f[0] == FIRST]
     _read(first, data, cache, found, PARSE, progress, 0, len(files))
     _read([f for f in files if f[0] != FIRST], data, cache, found, then(data), progress, len(first), len(files))
-    return data, found
+    return _in_order(data, files, cache), found
+
+
+def _in_order(data: Dataset, files: list[tuple[str, str, str]], cache: Cache | None) -> Dataset:
+    """The dataset with each table in id order again, after a run that patched the last one read
+    a file back into a table it had left (a file unreadable then)."""
+    if cache is not None and cache.patch is not None:
+        for table in {table for table, stem, _ in files if stem not in cache.patch.tables[table] and stem in data.tables[table]}:
+            data.tables[table] = dict(sorted(data.tables[table].items()))
+    return data
+
+
+def _to_patch(project: Path, cache: Cache) -> tuple[list[tuple[str, str, str]], Dataset]:
+    """For a run that patches the last one (:attr:`Cache.patch <casd.curate.cache.Cache.patch>`):
+    the files to read (those a watcher saw touched, and those without an entry), and the dataset
+    of the last run for them to be read into (its tables copied). Noted as the cache's ``todo``."""
+    assert cache.patch is not None
+    last = cache.patch
+    cache.patching = True  # until a later stage finds it cannot
+    data = Dataset(project, {table: dict(items) for table, items in last.tables.items()})
+    files = []
+    for shown in sorted(cache.suspect | last.entryless):
+        table, stem = table_and_id(shown)
+        if table in data.tables and (stem in data.tables[table] or shown in last.entryless):
+            files.append((table, stem, os.path.join(Path(project) / DATASET / table, f"{stem}.yaml")))
+            cache.todo.add(shown)
+    return files, data
 
 
 #: the table read first when the other files are checked where they are parsed (their evidence is
@@ -440,6 +485,8 @@ def _receive(data: Dataset, cache: Cache | None, found: list[Issue], done: Done,
     found.extend(problems)
     if item is None:  # unreadable
         del data.tables[table][stem]
+        if cache is not None:
+            cache.entryless.add(f"{DATASET.as_posix()}/{table}/{stem}.yaml")
         return
     if eager:
         item.record  # noqa: B018 - unpickled now (if it came as bytes), while their memory can be reused
@@ -451,6 +498,7 @@ def _receive(data: Dataset, cache: Cache | None, found: list[Issue], done: Done,
         item.refs = tuple(map(sys.intern, item.refs))
     if cache is not None and "stat" not in extra:
         cache.unkept = True  # (a symbolic link): the rules across records cannot know what it was last time
+        cache.entryless.add(item.path)
     elif cache is not None:
         for name in ("cites", "seeds"):
             if extra.get(name):

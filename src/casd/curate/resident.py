@@ -6,10 +6,20 @@ every file. A :class:`Resident` does that once. It holds the cache (:func:`casd.
 so :func:`casd.curate.validate.validate` in this process finds every entry in memory; and a
 :class:`~casd.curate.watch.Watcher` tells it which files were touched since the last run, so
 the run lists only the folders whose names changed and looks only at the files the kernel saw
-touched (their content decides). Everything else a run does is the same as a one-shot run's: the
-side files and the seeds are read, the rules across records run over the whole dataset unless
-their kept issues still hold (:func:`casd.curate.checks.run`), so the result is the one-shot
-result (the tests compare them edit by edit).
+touched (their content decides).
+
+When no name in a record folder and nothing in ``seeds/`` changed since the last complete run, a
+run patches that run's results (:class:`casd.curate.cache.Last`) rather than going over every
+record: it copies its dataset, and reads, anchors and checks again only the files the watcher saw
+touched and those without an entry (unreadable ones, symbolic links); every other file's issues
+and anchors are the last run's. So the answer after one edit costs what that file costs, plus
+copying the tables, at any size. An edited source cannot be patched past its reading: its seeds
+are read again, and its records anchored and checked again, over the whole dataset.
+
+Everything else is the same as a one-shot run's: the side files and the seeds are read, the rules
+across records run over the whole dataset unless their kept issues still hold
+(:func:`casd.curate.checks.run`), so the result is the one-shot result (the tests compare them edit
+by edit, and a patched run with a cold run, in its issues, its tables and its anchors).
 
 Without inotify, or when the watcher cannot vouch for the files (:attr:`~casd.curate.watch.Changes.rescan`),
 a run takes the status of every file, as a one-shot run does, but still without the imports and the
@@ -60,6 +70,8 @@ class Resident:
             for folder in changes.folders:
                 c.listed.pop(folder, None)
         c.begin()
+        if changes is not None and not (changes.rescan or changes.seeds or changes.folders):
+            c.patch = c.last  # the same files as the last run: it patches that run's results
 
     def after(self, ok: bool) -> None:
         """After a run (its answer given): keep what it checked, write the shards that changed. A run
@@ -67,12 +79,17 @@ class Resident:
         c = self.cache
         if ok:
             c.write()
-            c.fresh = c.seen & c.entries.keys()
+            if c.patch is not None:  # it looked only at the files it did not vouch for
+                c.fresh |= {shown for shown in c.seen if shown in c.entries}
+            else:
+                c.fresh = c.seen & c.entries.keys()
             c.suspect -= c.seen
         else:
             c.fresh = set()
             c.seen = set()
             c.across = None  # the entries may have changed since it was found
+            c.last = None  # a run cut short: it is not what a complete run would have found
+        c.patch = None
         # the run's own garbage, then what is alive now is left out of every later collection
         gc.collect()
         gc.freeze()

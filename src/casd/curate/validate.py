@@ -77,6 +77,8 @@ def validate(project: Path, use_cache: bool = True, progress: Callable[[int, int
     tombstones = tuple(t for t in lists["retired"] if isinstance(t, Tombstone))
     found += checks.run(checks.Context(data, anchors, layout(), tombstones, cached=cache is not None and cache.path is not None), cache)
     if cache is not None:
+        if cache.held:
+            cache.remember(data, anchors.records, seeds)
         cache.save()
     return Validated(data, meta if isinstance(meta, PackageMeta) else None, anchors, sorted(set(found)), tombstones)
 

@@ -18,7 +18,7 @@ from casd.curate import watch
 from casd.curate.resident import Resident, Stale
 from casd.curate.validate import validate
 from casd.fs import MAX_RECORD_BYTES
-from casd.paths import SERVER_SOCKET
+from casd.paths import CACHE_DIR, SERVER_SOCKET
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="UNIX sockets and inotify: the server is tested where CI runs it, on Linux")
 
@@ -266,6 +266,29 @@ def test_a_run_after_a_few_edits_patches_the_last_one_and_equals_a_cold_run(proj
         assert c.todo >= {path.relative_to(project).as_posix()} and c.patching is patched
         resident.after(True)
         assert everything(v) == everything(validate(project, use_cache=False)), (path.name, new[:40])
+
+
+def on_disk(project: Path) -> dict[str, bytes]:
+    """The entries the cache's shards hold on disk: the sha256 of each file's content, by path."""
+    found: dict[str, bytes] = {}
+    for shard in (project / CACHE_DIR / cache_mod.FOLDER).glob("[0-9]*.pickle"):
+        found |= {shown: entry.sha256 for shown, entry in cache_mod._payload(shard.read_bytes())["entries"].items()}
+    return found
+
+
+def test_the_shards_a_held_cache_writes_hold_its_entries(project, resident):
+    c = resident.cache
+    places = project / "dataset/places"
+    edits = [
+        lambda: None,
+        lambda: (places / "osh.yaml").write_text("id: osh\nname: Osh\nkind: city\ncountry: KGZ\n"),  # a file added
+        lambda: _edit(places / "bishkek.yaml", "kind: city", "kind: citty"),  # one changed
+        lambda: (places / "osh.yaml").unlink(),  # one removed
+    ]
+    for edit in edits:
+        edit()
+        resident_run(resident)
+        assert on_disk(project) == {shown: entry.sha256 for shown, entry in c.entries.items()}
 
 
 def test_a_resident_cache_goes_stale_when_casd_changes(resident, monkeypatch):

@@ -199,7 +199,8 @@ def _to_patch(data: Dataset, seeds: Mapping[str, SeedText], cache: Cache, found:
     if seeds is not last.seeds:
         cache.patching = False
         return {}, data.all()
-    records = dict(last.records)
+    old = last.records  # a proxy's copy() is its dict's copy; dict() of it would take key by key
+    records = old.copy() if isinstance(old, MappingProxyType) else dict(old)
     for shown in todo:
         records.pop(table_and_id(shown), None)
     found += [i for path, issues in last.anchored.items() if path not in todo for i in issues]

@@ -88,12 +88,12 @@ def ids_never_die(ctx: Context) -> Iterator[Issue]:
         return
     version, latest = history[-1]
     for table, ids in latest.items():
-        for rid in sorted(ids - set(data.tables[table]) - {i for (tb, i) in retired if tb == table}):
+        for rid in sorted(ids.difference(data.tables[table], {i for (tb, i) in retired if tb == table})):  # (each id looked up: not a set of the table)
             yield issue("missing-tombstone", TOMBSTONES.as_posix(), table=table, id=rid, version=version)
     ever = set().union(*(ids for _, published in history for ids in published.values()))
     for table in TABLES:
         here = set().union(*(published[table] for _, published in history))
-        for rid in [rid for rid in data.tables[table] if rid in ever and rid not in here]:  # published, but never in this table
+        for rid in sorted(rid for rid in ever - here if rid in data.tables[table]):  # published, but never in this table (in id order, as the table)
             item = data.tables[table][rid]
             for version, published in history:
                 moved = [t for t in TABLES if t != table and rid in published[t] and rid not in data.tables[t]]

@@ -115,8 +115,9 @@ def test_the_server_answers_as_a_one_shot_run_edit_after_edit(project, server):
     assert served_as_alone(project).returncode == 0
     answered = server.answered(wait_for=12)
     assert len(answered) == 12, server.log.read_text()
-    assert all("(0 file(s) read again)" in line for line in (answered[0], answered[5]))  # nothing changed; a touch only
-    assert "(1 file(s) read again)" in answered[1]  # one edit: one file read, whatever the size of the dataset
+    assert all("(0 file(s) read again" in line for line in (answered[0], answered[5]))  # nothing changed; a touch only
+    assert "(1 file(s) read again, the rest as in the last run)" in answered[1]  # one edit: one file read, whatever the size of the dataset
+    assert "the rest as in the last run" not in answered[3]  # a file renamed: every file is looked at
 
 
 def test_other_commands_and_projects_are_not_served(project, server, tmp_path):

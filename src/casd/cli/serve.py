@@ -210,9 +210,10 @@ def _answer(conn: socket.socket, resident: Resident, base: Path) -> None:
     conn.close()  # the client reads to the end: it has its answer now, not once the cache is kept
     answered = time.perf_counter()
     if "code" in reply:
-        reread = resident.cache.reread
+        reread, patched = resident.cache.reread, resident.cache.patch is not None and resident.cache.patching
         resident.after(reply["code"] in (0, 1))
-        typer.echo(f"validate: exit {reply['code']}, answered in {answered - started:.2f} s ({reread} file(s) read again); cache kept in {time.perf_counter() - answered:.2f} s", err=True)
+        how = f"{reread} file(s) read again" + (", the rest as in the last run" if patched else "")
+        typer.echo(f"validate: exit {reply['code']}, answered in {answered - started:.2f} s ({how}); cache kept in {time.perf_counter() - answered:.2f} s", err=True)
         sys.stderr.flush()
     if stale is not None:
         raise stale

@@ -117,6 +117,7 @@ def test_the_server_answers_as_a_one_shot_run_edit_after_edit(project, server):
     assert len(answered) == 12, server.log.read_text()
     assert all("(0 file(s) read again" in line for line in (answered[0], answered[5]))  # nothing changed; a touch only
     assert "(1 file(s) read again, the rest as in the last run)" in answered[1]  # one edit: one file read, whatever the size of the dataset
+    assert "the rest as in the last run" in answered[2]  # saved by renaming a new file over it: the same names
     assert "the rest as in the last run" not in answered[3]  # a file renamed: every file is looked at
 
 
@@ -223,9 +224,11 @@ def test_a_resident_run_looks_only_at_what_the_kernel_saw_change(project, reside
     again = validate(project, records=False)
     resident.after(True)
     assert c.reread == 1 and same_as_cold(again, project)
+    places = c.listed["dataset/places"]
     (project / "dataset/figures/new-figure.yaml").write_text("id: new-figure\n")
     resident.before()
-    assert "dataset/figures" not in c.listed and "dataset/places" in c.listed  # only that folder is listed again
+    assert "new-figure" in [stem for _, stem, _ in c.listed["dataset/figures"][0]] and c.listed["dataset/places"] is places  # only that folder is listed again
+    assert c.patch is None  # a name was added: every file is looked at
     assert same_as_cold(validate(project, records=False), project)
     resident.after(True)
     resident.close()
@@ -257,10 +260,17 @@ def test_a_run_after_a_few_edits_patches_the_last_one_and_equals_a_cold_run(proj
         (fig, "notes: Two seeds differ.", "notes: Two seeds count the dead differently.", True),  # ... and still read on every run
         (raid, big, "", True),  # readable again: back in its place in id order
         (raid, "quote: the July 17 raid", "quote: the July 16 raid", True),
+        (fig, "rank: preferred", "rank: alternative", "rename"),  # saved by renaming a new file over it
         (source, "title:", "title: A", False),  # a source: the seeds are read again, every record anchored again
     ]
     for path, old, new, patched in steps:
-        _edit(path, old, new)
+        if patched == "rename":
+            temp = path.with_name(f".{path.name}.swp")
+            temp.write_text(path.read_text().replace(old, new))
+            os.replace(temp, path)
+            patched = True
+        else:
+            _edit(path, old, new)
         resident.before()
         assert c.patch is not None  # no name in a folder changed, no seed: it patches the last run's results
         v = validate(project, records=False)

@@ -297,6 +297,23 @@ def record_files(project: Path, listed: dict[str, tuple[list[tuple[str, str, str
     return files, found
 
 
+def relist(project: Path, listed: dict[str, tuple[list[tuple[str, str, str]], list[Issue]]], folders: Iterable[str]) -> bool:
+    """List these table folders (``dataset/<table>``) again into ``listed`` (what
+    :func:`record_files` keeps of each): whether each lists just what it did (an editor that saves
+    a file by renaming a new one over it leaves the names as they were)."""
+    same = True
+    for shown in folders:
+        old = listed.pop(shown, None)
+        try:
+            new = _folder_files(shown.rsplit("/", 1)[-1], os.path.join(Path(project), shown), shown)
+        except OSError:  # gone or unreadable: a run lists it, and says why
+            same = False
+            continue
+        same = same and new == old
+        listed[shown] = new
+    return same
+
+
 def _folder_files(table: str, where: str, shown: str) -> tuple[list[tuple[str, str, str]], list[Issue]]:
     """The record files of one table folder, in id order, and its misplaced files."""
     files: list[tuple[str, str, str]] = []

@@ -8,8 +8,9 @@ so :func:`casd.curate.validate.validate` in this process finds every entry in me
 the run lists only the folders whose names changed and looks only at the files the kernel saw
 touched (their content decides).
 
-When no name in a record folder and nothing in ``seeds/`` changed since the last complete run, a
-run patches that run's results (:class:`casd.curate.cache.Last`) rather than going over every
+When the record folders list the same files as at the last complete run (a folder whose names
+changed is listed again: an editor that saves by renaming a new file over the old one leaves
+them as they were) and nothing in ``seeds/`` changed, a run patches that run's results (:class:`casd.curate.cache.Last`) rather than going over every
 record: it copies its dataset, and reads, anchors and checks again only the files the watcher saw
 touched and those without an entry (unreadable ones, symbolic links); every other file's issues
 and anchors are the last run's. So the answer after one edit costs what that file costs, plus
@@ -34,6 +35,7 @@ from pathlib import Path
 from .. import codekey
 from ..errors import CasdError
 from . import cache as cache_mod
+from .load import relist
 from .watch import Watcher, watcher
 
 
@@ -67,10 +69,12 @@ class Resident:
         else:
             c.fresh -= changes.files
             c.suspect |= changes.files
-            for folder in changes.folders:
-                c.listed.pop(folder, None)
+        # the folders whose names changed are listed again (here, not by the run): if each lists the
+        # same files as before (an editor saved one by renaming a new file over it), and no seed
+        # changed, the run patches the last one
+        same = changes is not None and not changes.rescan and relist(self.project, c.listed, changes.folders) and not changes.seeds
         c.begin()
-        if changes is not None and not (changes.rescan or changes.seeds or changes.folders):
+        if same:
             c.patch = c.last  # the same files as the last run: it patches that run's results
 
     def after(self, ok: bool) -> None:

@@ -198,9 +198,10 @@ class Cache:
     last: Last | None = None
     """a held cache's record of what its last complete run found (:class:`Last`)"""
     patch: Last | None = None
-    """Set for a run that patches :attr:`last` (a watcher vouches that no name in the record folders
-    changed since, and says which files were touched): the run looks only at those files and the
-    ones without an entry, and :attr:`seen` holds only those (the others are as they were)."""
+    """Set for a run that patches :attr:`last` (a watcher vouches that the record folders list the
+    same files as then, and says which were touched): the run looks only at those files and the
+    ones without an entry, and :attr:`seen` holds only those (the others are as they were, so no
+    entry is dropped as gone)."""
     todo: set[str] = field(default_factory=set)
     """the files a run that patches :attr:`patch` looked at"""
     patching: bool = False

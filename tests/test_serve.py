@@ -117,8 +117,8 @@ def test_the_server_answers_as_a_one_shot_run_edit_after_edit(project, server):
     assert len(answered) == 12, server.log.read_text()
     assert all("(0 file(s) read again" in line for line in (answered[0], answered[5]))  # nothing changed; a touch only
     assert "(1 file(s) read again, the rest as in the last run)" in answered[1]  # one edit: one file read, whatever the size of the dataset
-    assert "the rest as in the last run" in answered[2]  # saved by renaming a new file over it: the same names
-    assert "the rest as in the last run" not in answered[3]  # a file renamed: every file is looked at
+    assert all("the rest as in the last run" in line for line in answered[2:5])  # saved by renaming a new file over it; renamed
+    assert "the rest as in the last run" not in answered[6]  # a seed changed: every record is anchored again
 
 
 def test_other_commands_and_projects_are_not_served(project, server, tmp_path):
@@ -228,7 +228,7 @@ def test_a_resident_run_looks_only_at_what_the_kernel_saw_change(project, reside
     (project / "dataset/figures/new-figure.yaml").write_text("id: new-figure\n")
     resident.before()
     assert "new-figure" in [stem for _, stem, _ in c.listed["dataset/figures"][0]] and c.listed["dataset/places"] is places  # only that folder is listed again
-    assert c.patch is None  # a name was added: every file is looked at
+    assert c.appeared == {"dataset/figures/new-figure.yaml"} and c.went == set()
     assert same_as_cold(validate(project, records=False), project)
     resident.after(True)
     resident.close()
@@ -244,39 +244,45 @@ def everything(v) -> tuple[object, ...]:
 def test_a_run_after_a_few_edits_patches_the_last_one_and_equals_a_cold_run(project, resident):
     c = resident.cache
     resident_run(resident)
-    events, figures = project / "dataset/events", project / "dataset/figures"
+    events, figures, places = project / "dataset/events", project / "dataset/figures", project / "dataset/places"
     raid, fig, source = events / "bishkek-raid-2015-07-16.yaml", figures / "bishkek-raid-killed-4.yaml", project / "dataset/sources/kyrgyz-officials-foil-attacks.yaml"
+    bishkek = (places / "bishkek.yaml").read_text()
     big = "#" + "x" * MAX_RECORD_BYTES + "\n"
-    steps = [  # (file, old text, new text, whether the run patches the last one to the end)
-        (fig, "notes: Two seeds count the dead differently.", "notes: Two seeds differ.", True),  # text only
-        (fig, "notes: Two seeds differ.", "notes: '=1+1'", True),  # what a local rule faults
-        (fig, "notes: '=1+1'", "notes: Two seeds differ.", True),
-        (raid, "quote: the July 16 raid", "quote: the July 17 raid", True),  # a quote that no longer anchors
-        (fig, 'value: "4"', "value: [4]", True),  # a typing error
-        (fig, "value: [4]", 'value: "4"', True),
-        (fig, "subject_id: bishkek-raid-2015-07-16", "subject_id: nowhere", True),  # a reference that dangles
-        (fig, "subject_id: nowhere", "subject_id: bishkek-raid-2015-07-16", True),
-        (raid, "title: Security forces raid", big + "title: Security forces raid", True),  # unreadable: too large
-        (fig, "notes: Two seeds differ.", "notes: Two seeds count the dead differently.", True),  # ... and still read on every run
-        (raid, big, "", True),  # readable again: back in its place in id order
-        (raid, "quote: the July 17 raid", "quote: the July 16 raid", True),
-        (fig, "rank: preferred", "rank: alternative", "rename"),  # saved by renaming a new file over it
-        (source, "title:", "title: A", False),  # a source: the seeds are read again, every record anchored again
+
+    def by_rename(path: Path, old: str, new: str) -> None:  # an editor's save: a new file renamed over the record
+        temp = path.with_name(f".{path.name}.swp")
+        temp.write_text(path.read_text().replace(old, new))
+        os.replace(temp, path)
+
+    steps = [  # (what is done, the file it touches, whether the run patches the last one to the end)
+        (lambda: _edit(fig, "notes: Two seeds count the dead differently.", "notes: Two seeds differ."), fig, True),  # text only
+        (lambda: _edit(fig, "notes: Two seeds differ.", "notes: '=1+1'"), fig, True),  # what a local rule faults
+        (lambda: _edit(fig, "notes: '=1+1'", "notes: Two seeds differ."), fig, True),
+        (lambda: _edit(raid, "quote: the July 16 raid", "quote: the July 17 raid"), raid, True),  # a quote that no longer anchors
+        (lambda: _edit(fig, 'value: "4"', "value: [4]"), fig, True),  # a typing error
+        (lambda: _edit(fig, "value: [4]", 'value: "4"'), fig, True),
+        (lambda: _edit(fig, "subject_id: bishkek-raid-2015-07-16", "subject_id: nowhere"), fig, True),  # a reference that dangles
+        (lambda: _edit(fig, "subject_id: nowhere", "subject_id: bishkek-raid-2015-07-16"), fig, True),
+        (lambda: _edit(raid, "title: Security forces raid", big + "title: Security forces raid"), raid, True),  # unreadable: too large
+        (lambda: _edit(fig, "notes: Two seeds differ.", "notes: Two seeds count the dead differently."), fig, True),  # ... and still read on every run
+        (lambda: _edit(raid, big, ""), raid, True),  # readable again: back in its place in id order
+        (lambda: _edit(raid, "quote: the July 17 raid", "quote: the July 16 raid"), raid, True),
+        (lambda: by_rename(fig, "rank: preferred", "rank: alternative"), fig, True),  # saved by renaming a new file over it
+        (lambda: (places / "bishkek.yaml").unlink(), places / "bishkek.yaml", True),  # a file removed: the references to it dangle
+        (lambda: (places / "osh.yaml").write_text("id: osh\nname: Osh\nkind: city\ncountry: KGZ\n"), places / "osh.yaml", True),  # one added
+        (lambda: (places / "bishkek.yaml").write_text(bishkek), places / "bishkek.yaml", True),  # back, in its place in id order
+        (lambda: fig.rename(figures / "bishkek-raid-killed-four.yaml"), fig, True),  # renamed: its id no longer its name
+        (lambda: (figures / "bishkek-raid-killed-four.yaml").rename(fig), fig, True),
+        (lambda: _edit(source, "title:", "title: A"), source, False),  # a source: the seeds are read again, every record anchored again
     ]
-    for path, old, new, patched in steps:
-        if patched == "rename":
-            temp = path.with_name(f".{path.name}.swp")
-            temp.write_text(path.read_text().replace(old, new))
-            os.replace(temp, path)
-            patched = True
-        else:
-            _edit(path, old, new)
+    for act, path, patched in steps:
+        act()
         resident.before()
-        assert c.patch is not None  # no name in a folder changed, no seed: it patches the last run's results
+        assert c.patch is not None  # no seed changed: it patches the last run's results
         v = validate(project, records=False)
-        assert c.todo >= {path.relative_to(project).as_posix()} and c.patching is patched
+        assert path.relative_to(project).as_posix() in c.todo and c.patching is patched
         resident.after(True)
-        assert everything(v) == everything(validate(project, use_cache=False)), (path.name, new[:40])
+        assert everything(v) == everything(validate(project, use_cache=False)), (path.name, c.todo)
 
 
 def on_disk(project: Path) -> dict[str, bytes]:
@@ -300,6 +306,7 @@ def test_the_shards_a_held_cache_writes_hold_its_entries(project, resident):
         edit()
         resident_run(resident)
         assert on_disk(project) == {shown: entry.sha256 for shown, entry in c.entries.items()}
+        assert set(c.entries) == {p.relative_to(project).as_posix() for p in (project / "dataset").glob("*/*.yaml")}
 
 
 def test_a_resident_cache_goes_stale_when_casd_changes(resident, monkeypatch):

@@ -198,12 +198,16 @@ class Cache:
     last: Last | None = None
     """a held cache's record of what its last complete run found (:class:`Last`)"""
     patch: Last | None = None
-    """Set for a run that patches :attr:`last` (a watcher vouches that the record folders list the
-    same files as then, and says which were touched): the run looks only at those files and the
-    ones without an entry, and :attr:`seen` holds only those (the others are as they were, so no
-    entry is dropped as gone)."""
+    """Set for a run that patches :attr:`last` (a watcher says which files were touched, and the
+    folders it saw change were listed again: :attr:`appeared`, :attr:`went`): the run looks only at
+    those files and the ones without an entry, and :attr:`seen` holds only those (the others are
+    as they were)."""
+    appeared: set[str] = field(default_factory=set)
+    """the record files that appeared since :attr:`patch` (a run that patches it reads them)"""
+    went: set[str] = field(default_factory=set)
+    """the record files that went since :attr:`patch` (a run that patches it drops them)"""
     todo: set[str] = field(default_factory=set)
-    """the files a run that patches :attr:`patch` looked at"""
+    """the files a run that patches :attr:`patch` looked at or dropped"""
     patching: bool = False
     """whether this run's later stages patch :attr:`patch` too, for :attr:`todo` only (the
     seeds are the same; else they go over every record)"""
@@ -217,7 +221,7 @@ class Cache:
         self.replaced = {}
         self.added = self.unkept = False
         self.entryless = set()
-        self.todo = set()
+        self.appeared, self.went, self.todo = set(), set(), set()
         self.patching = False
 
     def touch(self, shown: str) -> None:
@@ -273,6 +277,11 @@ class Cache:
         self.touch(shown)
         self.reread += 1
 
+    def drop(self, shown: str) -> None:
+        """Forget a file's entry, if it has one."""
+        if shown in self.entries:
+            self._drop(shown)
+
     def _drop(self, shown: str) -> None:
         del self.entries[shown]
         if self._members is not None:
@@ -314,9 +323,11 @@ class Cache:
             self.write()
 
     def gone(self) -> bool:
-        """Whether a file that had an entry was not found by this run (a run that patches
-        :attr:`last` found the very files it did, which kept no entry of a file gone)."""
-        return self.patch is None and not self.seen.issuperset(self.entries)
+        """Whether a file that had an entry was not found by this run (for a run that patches
+        :attr:`last`: whether a file went since)."""
+        if self.patch is not None:
+            return bool(self.went)
+        return not self.seen.issuperset(self.entries)
 
     def write(self) -> None:
         """Write the shards that changed (and drop the entries of files this run did not find), then

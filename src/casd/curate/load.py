@@ -297,21 +297,28 @@ def record_files(project: Path, listed: dict[str, tuple[list[tuple[str, str, str
     return files, found
 
 
-def relist(project: Path, listed: dict[str, tuple[list[tuple[str, str, str]], list[Issue]]], folders: Iterable[str]) -> bool:
+def relist(project: Path, listed: dict[str, tuple[list[tuple[str, str, str]], list[Issue]]], folders: Iterable[str]) -> tuple[set[str], set[str]] | None:
     """List these table folders (``dataset/<table>``) again into ``listed`` (what
-    :func:`record_files` keeps of each): whether each lists just what it did (an editor that saves
-    a file by renaming a new one over it leaves the names as they were)."""
-    same = True
+    :func:`record_files` keeps of each): the record files that appeared in them and those that
+    went (an editor that saves a file by renaming a new one over it leaves both empty), or None
+    if one cannot be listed (a run lists it, and says why)."""
+    appeared: set[str] = set()
+    went: set[str] = set()
+    known = True
     for shown in folders:
         old = listed.pop(shown, None)
         try:
-            new = _folder_files(shown.rsplit("/", 1)[-1], os.path.join(Path(project), shown), shown)
-        except OSError:  # gone or unreadable: a run lists it, and says why
-            same = False
+            new = listed[shown] = _folder_files(shown.rsplit("/", 1)[-1], os.path.join(Path(project), shown), shown)
+        except OSError:
+            known = False
             continue
-        same = same and new == old
-        listed[shown] = new
-    return same
+        if old is None:
+            known = False
+            continue
+        before, after = ({f"{shown}/{stem}.yaml" for _, stem, _ in files} for files in (old[0], new[0]))
+        appeared |= after - before
+        went |= before - after
+    return (appeared, went) if known else None
 
 
 def _folder_files(table: str, where: str, shown: str) -> tuple[list[tuple[str, str, str]], list[Issue]]:
@@ -371,16 +378,21 @@ def _in_order(data: Dataset, files: list[tuple[str, str, str]], cache: Cache | N
 
 def _to_patch(project: Path, cache: Cache) -> tuple[list[tuple[str, str, str]], Dataset]:
     """For a run that patches the last one (:attr:`Cache.patch <casd.curate.cache.Cache.patch>`):
-    the files to read (those a watcher saw touched, and those without an entry), and the dataset
-    of the last run for them to be read into (its tables copied). Noted as the cache's ``todo``."""
+    the files to read (those a watcher saw touched or appear, and those without an entry), and
+    the dataset of the last run for them to be read into (its tables copied, the files that went
+    taken out, with their entries). Noted as the cache's ``todo``."""
     assert cache.patch is not None
     last = cache.patch
     cache.patching = True  # until a later stage finds it cannot
     data = Dataset(project, {table: dict(items) for table, items in last.tables.items()})
     files = []
-    for shown in sorted(cache.suspect | last.entryless):
+    for shown in sorted(cache.suspect | last.entryless | cache.appeared | cache.went):
         table, stem = table_and_id(shown)
-        if table in data.tables and (stem in data.tables[table] or shown in last.entryless):
+        if shown in cache.went:
+            data.tables[table].pop(stem, None)
+            cache.drop(shown)
+            cache.todo.add(shown)
+        elif table in data.tables and (stem in data.tables[table] or shown in last.entryless or shown in cache.appeared):
             files.append((table, stem, os.path.join(Path(project) / DATASET / table, f"{stem}.yaml")))
             cache.todo.add(shown)
     return files, data

@@ -8,14 +8,15 @@ so :func:`casd.curate.validate.validate` in this process finds every entry in me
 the run lists only the folders whose names changed and looks only at the files the kernel saw
 touched (their content decides).
 
-When the record folders list the same files as at the last complete run (a folder whose names
-changed is listed again: an editor that saves by renaming a new file over the old one leaves
-them as they were) and nothing in ``seeds/`` changed, a run patches that run's results (:class:`casd.curate.cache.Last`) rather than going over every
-record: it copies its dataset, and reads, anchors and checks again only the files the watcher saw
-touched and those without an entry (unreadable ones, symbolic links); every other file's issues
-and anchors are the last run's. So the answer after one edit costs what that file costs, plus
-copying the tables, at any size. An edited source cannot be patched past its reading: its seeds
-are read again, and its records anchored and checked again, over the whole dataset.
+Unless something in ``seeds/`` changed (or the watcher lost track), a run patches the last
+complete run's results (:class:`casd.curate.cache.Last`) rather than going over every record: the
+folders whose names changed are listed again, to know which record files appeared and went; the
+run copies the last run's dataset, drops the files that went, and reads, anchors and checks again
+only the files the watcher saw touched or appear and those without an entry (unreadable ones,
+symbolic links); every other file's issues and anchors are the last run's. So the answer after
+one edit costs what that file costs, plus copying the tables, at any size. An edited source
+cannot be patched past its reading: its seeds are read again, and its records anchored and
+checked again, over the whole dataset.
 
 Everything else is the same as a one-shot run's: the side files and the seeds are read, the rules
 across records run over the whole dataset unless their kept issues still hold
@@ -69,13 +70,14 @@ class Resident:
         else:
             c.fresh -= changes.files
             c.suspect |= changes.files
-        # the folders whose names changed are listed again (here, not by the run): if each lists the
-        # same files as before (an editor saved one by renaming a new file over it), and no seed
-        # changed, the run patches the last one
-        same = changes is not None and not changes.rescan and relist(self.project, c.listed, changes.folders) and not changes.seeds
+        # the folders whose names changed are listed again (here, not by the run): the files that
+        # appeared and went since the last run are known, and unless a seed changed, the run
+        # patches that run's results
+        moved = relist(self.project, c.listed, changes.folders) if changes is not None and not changes.rescan else None
         c.begin()
-        if same:
-            c.patch = c.last  # the same files as the last run: it patches that run's results
+        if moved is not None and changes is not None and not changes.seeds:
+            c.patch = c.last
+            c.appeared, c.went = moved
 
     def after(self, ok: bool) -> None:
         """After a run (its answer given): keep what it checked, write the shards that changed. A run
@@ -87,7 +89,7 @@ class Resident:
                 c.fresh |= {shown for shown in c.seen if shown in c.entries}
             else:
                 c.fresh = c.seen & c.entries.keys()
-            c.suspect -= c.seen
+            c.suspect -= c.seen | c.went
         else:
             c.fresh = set()
             c.seen = set()

@@ -23,6 +23,8 @@ validate_cold          ``casd validate`` on the valid project, ``.casd-cache/`` 
 validate_warm          ``casd validate`` again after editing one record (cache kept)
 validate_served        ``casd validate`` after editing one record, answered by a running ``casd serve`` (started
                        untimed before the first run, and idle before each; its start and memory are reported)
+validate_served_file   the same after adding a record file (a copy of one under a new id), then removing it,
+                       then adding it: the rules across records run again (removed when the server stops)
 validate_cold_serial   ``casd validate``, cache removed, with ``CASD_WORKERS=1`` (parsing in this process only)
 validate_nocache       ``casd validate`` with ``CASD_NO_CACHE=1``: what a cold run pays for writing the cache
 build_first            ``casd build`` with build/current, datapackage.json and the cache removed: the first
@@ -90,6 +92,7 @@ STEPS = (
     "validate_cold",
     "validate_warm",
     "validate_served",
+    "validate_served_file",
     "validate_cold_serial",
     "validate_nocache",
     "build_first",
@@ -114,6 +117,7 @@ WHAT = {
     "validate_cold": "casd validate, no cache",
     "validate_warm": "casd validate after editing 1 record (cache kept)",
     "validate_served": "casd validate after editing 1 record, answered by casd serve",
+    "validate_served_file": "casd validate after adding or removing 1 record file, answered by casd serve",
     "validate_cold_serial": "casd validate, no cache, CASD_WORKERS=1 (parsing in one process)",
     "validate_nocache": "casd validate with CASD_NO_CACHE=1 (no cache read or written)",
     "build_first": "casd build, no cache, no build/current (a first build)",
@@ -301,6 +305,23 @@ def _served_edit(clean: Path, ctx: Ctx, editable: Path) -> None:
     edit_one(editable)
 
 
+def _served_file(clean: Path, ctx: Ctx, editable: Path) -> None:
+    """Before a served run: the server up, then a record file added (a copy of one under a new id),
+    or removed if it is there."""
+    SERVER.ensure(clean, ctx)
+    added = _added(editable)
+    if added.exists():
+        added.unlink()
+        return
+    text = editable.read_text(encoding="utf-8")
+    added.write_text(re.sub(r"(?m)^id: .*$", f"id: {added.stem}", text, count=1), encoding="utf-8")
+
+
+def _added(editable: Path) -> Path:
+    """The record file ``validate_served_file`` adds and removes."""
+    return editable.with_name(f"{editable.stem}-bench-added.yaml")
+
+
 def edit_one(path: Path) -> None:
     """A real, valid edit: the record's title gets a new ``(bench edit N)`` mark."""
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -394,6 +415,7 @@ def step_runs(name: str, ctx: Ctx) -> tuple[Callable[[], None], Callable[[], Run
         "validate_cold": (lambda: drop_cache(clean), lambda: _casd(ctx, ["validate"], clean)),
         "validate_warm": (lambda: edit_one(editable), lambda: _casd(ctx, ["validate"], clean)),
         "validate_served": (lambda: _served_edit(clean, ctx, editable), lambda: _casd(ctx, ["validate"], clean, extra_env={"CASD_SERVER": "require"})),
+        "validate_served_file": (lambda: _served_file(clean, ctx, editable), lambda: _casd(ctx, ["validate"], clean, extra_env={"CASD_SERVER": "require"})),
         "validate_cold_serial": (lambda: drop_cache(clean), lambda: _casd(ctx, ["validate"], clean, extra_env={"CASD_WORKERS": "1"})),
         "validate_nocache": (lambda: drop_cache(clean), lambda: _casd(ctx, ["validate"], clean, extra_env={"CASD_NO_CACHE": "1"})),
         "build_first": (lambda: drop_build(clean), lambda: _casd(ctx, ["build"], clean)),
@@ -541,8 +563,9 @@ def run_size(size: int, opts: argparse.Namespace, steps: list[str]) -> dict[str,
             _print(size, name, runs[-1])
         records = 0 if name.startswith("calibrate") else (bmanifest if name.endswith("_broken") and bmanifest else manifest)["records"]
         result["steps"][name] = summarise(name, runs, records, bmanifest if name.endswith("_broken") else manifest)
-        if name == "validate_served":
-            result["steps"][name]["server"] = SERVER.stop()
+        if name.startswith("validate_served") and not any(s.startswith("validate_served") for s in steps[steps.index(name) + 1 :]):
+            result["steps"][name]["server"] = SERVER.stop()  # after the last step it answers
+            _added(ctx.clean / ctx.manifest["editable"]).unlink(missing_ok=True)
         result["steps"][name].update(date=time.strftime("%Y-%m-%d %H:%M:%S %Z"), commit=CODE["label"], mem_cap_gb=opts.mem_cap_gb, timeout_s=opts.timeout_s)
     return result
 

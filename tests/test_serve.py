@@ -285,6 +285,15 @@ def test_a_run_after_a_few_edits_patches_the_last_one_and_equals_a_cold_run(proj
         assert everything(v) == everything(validate(project, use_cache=False)), (path.name, c.todo)
 
 
+def test_a_run_asked_for_and_never_made_leaves_no_file_unseen(project, resident):
+    resident_run(resident)
+    (project / "dataset/places/osh.yaml").write_text("id: osh\nname: Osh\nkind: city\ncountry: KGZ\n")
+    resident.before()  # ... and no run (the server refuses a client whose folder is gone)
+    _edit(project / "dataset/places/bishkek.yaml", "kind: city", "kind: citty")
+    v = resident_run(resident)
+    assert everything(v) == everything(validate(project, use_cache=False))
+
+
 def on_disk(project: Path) -> dict[str, bytes]:
     """The entries the cache's shards hold on disk: the sha256 of each file's content, by path."""
     found: dict[str, bytes] = {}

@@ -54,6 +54,7 @@ class Resident:
         self.key = cache_mod.key()
         self.watcher: Watcher | None = watcher(self.project)  # before the first run: it sees every later change
         self.cache = cache_mod.hold(self.project)
+        self._ready = False  # between before() and after(): a run is under way
 
     def before(self) -> None:
         """Get ready for a run: what the watcher saw since the last one decides which files are
@@ -61,6 +62,9 @@ class Resident:
         if codekey.compute(codekey.PACKAGE) != self.key:
             raise Stale("casd's code changed since `casd serve` started: start it again")
         c = self.cache
+        if self._ready:  # the last before() was not followed by a run's end: the files that appeared
+            c.last = None  # and went since the last complete run are no longer all known
+        self._ready = True
         changes = self.watcher.changes() if self.watcher is not None else None
         if changes is None or changes.rescan or changes.seeds:
             c.seeds = None
@@ -83,6 +87,7 @@ class Resident:
         """After a run (its answer given): keep what it checked, write the shards that changed. A run
         that failed vouches for nothing, and drops nothing from the cache."""
         c = self.cache
+        self._ready = False
         if ok:
             c.write()
             if c.patch is not None:  # it looked only at the files it did not vouch for

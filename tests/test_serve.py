@@ -285,6 +285,21 @@ def test_a_run_after_a_few_edits_patches_the_last_one_and_equals_a_cold_run(proj
         assert everything(v) == everything(validate(project, use_cache=False)), (path.name, c.todo)
 
 
+def test_a_save_by_renaming_keeps_the_folders_listing(project, resident):
+    resident_run(resident)
+    c = resident.cache
+    listing = c.listed["dataset/places"]
+    path = project / "dataset/places/bishkek.yaml"
+    temp = path.with_name(".bishkek.yaml.swp")  # an editor's save: a new file renamed over the record
+    temp.write_text(path.read_text().replace("kind: city", "kind: citty"))
+    os.replace(temp, path)
+    resident.before()
+    assert c.listed["dataset/places"] is listing and c.appeared == c.went == set()  # the same names: not sorted and checked again
+    v = validate(project, records=False)
+    resident.after(True)
+    assert everything(v) == everything(validate(project, use_cache=False))
+
+
 def test_a_run_asked_for_and_never_made_leaves_no_file_unseen(project, resident):
     resident_run(resident)
     (project / "dataset/places/osh.yaml").write_text("id: osh\nname: Osh\nkind: city\ncountry: KGZ\n")

@@ -307,11 +307,16 @@ def relist(project: Path, listed: dict[str, tuple[list[tuple[str, str, str]], li
     known = True
     for shown in folders:
         old = listed.pop(shown, None)
+        where = os.path.join(Path(project), shown)
         try:
-            new = listed[shown] = _folder_files(shown.rsplit("/", 1)[-1], os.path.join(Path(project), shown), shown)
+            names = os.listdir(where)
         except OSError:
             known = False
             continue
+        if old is not None and _names(old, shown) == set(names):  # (a save by renaming: no name changed)
+            listed[shown] = old
+            continue
+        new = listed[shown] = _folder_files(shown.rsplit("/", 1)[-1], where, shown, names)
         if old is None:
             known = False
             continue
@@ -321,11 +326,18 @@ def relist(project: Path, listed: dict[str, tuple[list[tuple[str, str, str]], li
     return (appeared, went) if known else None
 
 
-def _folder_files(table: str, where: str, shown: str) -> tuple[list[tuple[str, str, str]], list[Issue]]:
-    """The record files of one table folder, in id order, and its misplaced files."""
+def _names(listing: tuple[list[tuple[str, str, str]], list[Issue]], shown: str) -> set[str]:
+    """The names in a table folder that its listing (:func:`_folder_files`) was made of."""
+    files, misplaced = listing
+    return {f"{stem}.yaml" for _, stem, _ in files} | {i.path.removeprefix(f"{shown}/") for i in misplaced}
+
+
+def _folder_files(table: str, where: str, shown: str, names: list[str] | None = None) -> tuple[list[tuple[str, str, str]], list[Issue]]:
+    """The record files of one table folder, in id order, and its misplaced files (``names``: the
+    folder's names, if just listed)."""
     files: list[tuple[str, str, str]] = []
     found: list[Issue] = []
-    for name in sorted(os.listdir(where), key=lambda n: n.removesuffix(".yaml")):  # id order
+    for name in sorted(os.listdir(where) if names is None else names, key=lambda n: n.removesuffix(".yaml")):  # id order
         if name.startswith("."):
             found.append(issue("hidden-file", f"{shown}/{name}", name=name))
             continue

@@ -381,7 +381,7 @@ def read_dataset(
 
 def _in_order(data: Dataset, files: list[tuple[str, str, str]], cache: Cache | None) -> Dataset:
     """The dataset with each table in id order again, after a run that patched the last one read
-    a file back into a table it had left (a file unreadable then)."""
+    a file into a table that lacked it (a file that appeared, or was unreadable then)."""
     if cache is not None and cache.patch is not None:
         for table in {table for table, stem, _ in files if stem not in cache.patch.tables[table] and stem in data.tables[table]}:
             data.tables[table] = dict(sorted(data.tables[table].items()))

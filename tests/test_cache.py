@@ -421,3 +421,22 @@ def test_the_rules_across_records_run_again_only_when_what_they_read_changed(pro
     (project / "dataset/places/bishkek-city.yaml").write_text(place.read_text().replace("id: bishkek\n", "id: bishkek-city\n"))
     step(again=True)
     step(again=False)
+
+
+def test_the_cache_keeps_facts_as_their_values_until_a_rule_reads_them(project):
+    from dataclasses import replace
+
+    from casd.curate import checks
+
+    validate(project)  # writes the cache
+    entries = cache_mod.open_cache(project).entries
+    for shown, record_first in (("dataset/events/bishkek-raid-2015-07-16.yaml", False), ("dataset/figures/bishkek-raid-killed-4.yaml", True)):
+        item = entries[shown].item
+        assert type(item.facts) is tuple  # as read back: values, no facts object made yet
+        if record_first:
+            item.record  # noqa: B018 - unpickled before the facts are made
+        made = checks.facts(item)
+        rec = item.record
+        assert isinstance(made, checks.Facts) and item.facts is made and made.id == item.id
+        assert made.values() == checks.facts(replace(item, facts=None)).values()  # as made from the record itself
+        assert all(getattr(made, name) is getattr(rec, name) for name in made.__slots__ if name in type(rec).model_fields)  # the record's values, not copies

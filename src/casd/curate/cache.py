@@ -44,6 +44,8 @@ concurrent runs from editors and hooks need no lock. It lives in ``.casd-cache/`
 
 from __future__ import annotations
 
+import copyreg
+import io
 import os
 import pickle
 import shutil
@@ -353,7 +355,7 @@ class Cache:
             shutil.rmtree(self.path.parent / "validate-v3", ignore_errors=True)  # the shards before they had a checksum
             for n, entries in sorted(shards.items()):
                 now = time.time_ns()
-                payload = pickle.dumps({"key": key(), "written_ns": now, "entries": entries}, protocol=pickle.HIGHEST_PROTOCOL)
+                payload = _dumps({"key": key(), "written_ns": now, "entries": entries})
                 write_atomic(self.path / f"{n:02d}.pickle", _framed(payload))
                 self.written_ns[n] = now  # for a cache held in memory: the racily-clean rule
         except OSError:
@@ -408,6 +410,18 @@ def release(project: Path) -> None:
     cache = _HELD.pop(_held_key(project), None)
     if cache is not None:
         cache.held = False
+
+
+def _dumps(shard: dict[str, Any]) -> bytes:
+    """A shard's pickle, with each record's facts as their values (:func:`casd.curate.checks.as_values`)."""
+    from ..model.records import TABLES
+    from .checks import as_values, facts_class
+
+    out = io.BytesIO()
+    pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = copyreg.dispatch_table | {facts_class(table): as_values for table in TABLES}
+    pickler.dump(shard)
+    return out.getvalue()
 
 
 def _framed(payload: bytes) -> bytes:

@@ -70,22 +70,30 @@ class RecordFile:
     (:mod:`casd.curate.checks.references`; kept in the validation cache with the record)."""
     facts: Any = None
     """what the rules across records read of the typed record (:func:`casd.curate.checks.facts`;
-    kept in the validation cache with the record)."""
+    kept in the validation cache with the record, as a tuple of their values until first read)."""
 
     @property
     def record(self) -> Record | None:
         if type(self.stored) is bytes:
-            rec = self.stored = unpack(self.stored)
-            if self.facts is not None:  # the facts take the record's values, rather than hold a copy of them
-                fields = type(rec).model_fields
-                for name in self.facts.__slots__:
-                    if name in fields:
-                        setattr(self.facts, name, getattr(rec, name))
+            self.stored = unpack(self.stored)
+            if self.facts is not None and type(self.facts) is not tuple:
+                self.share_facts()
         return self.stored  # type: ignore[return-value]  # bytes were replaced just above
 
     @record.setter
     def record(self, value: Record | None) -> None:
         self.stored = value
+
+    def share_facts(self) -> None:
+        """Let the facts take the typed record's values, rather than hold a copy of them (once the
+        record is unpickled and the facts are made)."""
+        rec = self.stored
+        if rec is None or isinstance(rec, bytes):
+            return
+        fields = type(rec).model_fields
+        for name in self.facts.__slots__:
+            if name in fields:
+                setattr(self.facts, name, getattr(rec, name))
 
     def peek(self) -> Record | None:
         """The typed record, read without being kept: unpickled anew if it is held as bytes (for a

@@ -6,11 +6,11 @@ What is cached, per record file (:class:`Entry`, about 3.5 KB): its parsed and t
 and anchoring issues, with the sha256 of every seed they were anchored in), what the local rules
 found in it (the rules that read only the record and its evidence, ``@rule(..., local=True)``),
 and what the rules across records read of it: its references and its facts
-(:func:`casd.curate.checks.facts`). Beside the entries, what the rules across records that read
-nothing but those found (:attr:`Cache.across`: :func:`casd.curate.checks.run` decides when it still
-holds). The typed record itself is kept as bytes of its own
-(pickled and compressed: :func:`casd.curate.load.pack`) and unpickled only when something reads
-it, so a run after an edit unpickles only the edited records (``validate(records=False)``, as
+(:func:`casd.curate.checks.facts`, kept as their values until a rule reads them). Beside the
+entries, what the rules across records that read nothing but those found (:attr:`Cache.across`:
+:func:`casd.curate.checks.run` decides when it still holds). The typed record itself is kept as
+bytes of its own (pickled and compressed: :func:`casd.curate.load.pack`) and unpickled only when
+something reads it, so a run after an edit unpickles only the edited records (``validate(records=False)``, as
 ``casd validate`` runs), and a build unpickles them all as the shards are read.
 
 How it is invalidated:

@@ -210,7 +210,7 @@ def _answer(conn: socket.socket, resident: Resident, base: Path) -> None:
     conn.close()  # the client reads to the end: it has its answer now, not once the cache is kept
     answered = time.perf_counter()
     if "code" in reply:
-        reread, patched = resident.cache.reread, resident.cache.patch is not None and resident.cache.patching
+        reread, patched = resident.cache.reread, resident.cache.patching
         resident.after(reply["code"] in (0, 1))
         how = f"{reread} file(s) read again" + (", the rest as in the last run" if patched else "")
         typer.echo(f"validate: exit {reply['code']}, answered in {answered - started:.2f} s ({how}); cache kept in {time.perf_counter() - answered:.2f} s", err=True)

@@ -203,7 +203,7 @@ def _to_patch(data: Dataset, seeds: Mapping[str, SeedText], cache: Cache, found:
     records = old.copy() if isinstance(old, MappingProxyType) else dict(old)
     for shown in todo:
         records.pop(table_and_id(shown), None)
-    found += [i for path, issues in last.anchored.items() if path not in todo for i in issues]
+    found += cache.untouched(last.anchored)
     return records, [item for item in data.by_path(todo) if item.stored is not None]
 
 

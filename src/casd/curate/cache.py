@@ -52,7 +52,7 @@ import shutil
 import struct
 import time
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -297,16 +297,23 @@ class Cache:
             return None
         return entry
 
+    def untouched(self, by_file: dict[str, tuple[Issue, ...]]) -> list[Issue]:
+        """For a run that patches :attr:`patch`: what one of its stages found (``by_file``: the
+        issues of each file) in the files this run did not look at."""
+        todo = self.todo
+        return [i for path, issues in by_file.items() if path not in todo for i in issues]
+
     def remember(self, data: Dataset, records: Mapping[tuple[str, str], Any], seeds: Any) -> None:
         """At the end of a complete run of a held cache: keep what it found as :attr:`last` (from
         :attr:`patch` and the files this run looked at, if it patched it)."""
         entries, todo, patch = self.entries, self.todo, self.patch
         entryless = self.entryless if patch is None else (patch.entryless - todo) | self.entryless
+        looked: Iterable[Entry]
         if patch is not None and self.patching:
             read, anchored, checked = ({p: v for p, v in old.items() if p not in todo} for old in (patch.read, patch.anchored, patch.checked))
             looked = [entries[p] for p in todo if p in entries]
         else:
-            read, anchored, checked, looked = {}, {}, {}, list(entries.values())
+            read, anchored, checked, looked = {}, {}, {}, entries.values()
         for entry in looked:
             item = entry.item
             if data.tables[item.table].get(item.id) is not item:

@@ -377,7 +377,7 @@ def read_dataset(
     files, found = record_files(project, cache.listed if cache is not None and cache.held else None)
     if cache is not None and cache.patch is not None:
         files, data = _to_patch(project, cache)
-        found += [i for path, issues in cache.patch.read.items() if path not in cache.todo for i in issues]
+        found += cache.untouched(cache.patch.read)
     if then is None:
         _read(files, data, cache, found, PARSE, progress, 0, len(files))
         return _in_order(data, files, cache), found

@@ -280,7 +280,7 @@ def _cached(data: Dataset, cache: Cache) -> tuple[Dataset, list[Issue]]:
     items: Iterable[RecordFile] = data.all()
     if cache.patching:  # a run that patches the last one: what they found holds for every file it did not look at
         assert cache.patch is not None
-        kept += [i for path, issues in cache.patch.checked.items() if path not in cache.todo for i in issues]
+        kept += cache.untouched(cache.patch.checked)
         items = data.by_path(cache.todo)
     for item in items:
         entry = entries.get(item.path)  # cache.entry_for, inlined: this loop runs over every record on every run

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from ..curate.issues import errors
 from .app import app
 from .common import Format, FormatOpt, ProjectOpt, echo_issues, progress_bar, root, summary
 
@@ -23,21 +25,28 @@ def validate(
     otherwise (warnings never fail). With PATHS, only the problems inside them are printed,
     followed by how many lie elsewhere.
     """
-    from ..curate.validate import select
-    from ..curate.validate import validate as run
+    from ..curate import ledger
+    from ..curate.issues import select
 
     base = root(project)
-    with progress_bar("reading records") as progress:
-        result = run(base, progress=progress, records=False)  # only the issues are printed
-    shown, outside = select(result.issues, [str(p) for p in paths], base) if paths else (result.issues, 0)
-    echo_issues(shown, fmt, (item.path for item in result.dataset.all()))  # the files: only JUnit reads them
-    failed = bool(result.errors)
+    quick = ledger.answer(base) if fmt is not Format.junit else None  # (JUnit names every file checked)
+    files: Iterable[str]
+    if quick is not None:
+        issues, n, files = quick.issues, quick.count, iter([])
+    else:
+        from ..curate.validate import validate as run
+
+        with progress_bar("reading records") as progress:
+            result = run(base, progress=progress, records=False)  # only the issues are printed
+        issues, n, files = result.issues, len(result.dataset), (item.path for item in result.dataset.all())
+    shown, outside = select(issues, [str(p) for p in paths], base) if paths else (issues, 0)
+    echo_issues(shown, fmt, files)  # the files: only JUnit reads them
+    failed = bool(errors(issues))
     if fmt is Format.text:
-        n = len(result.dataset)
         if failed:
-            typer.echo(f"{summary(result.issues)} in {n} record file(s)", err=True)
+            typer.echo(f"{summary(issues)} in {n} record file(s)", err=True)
         else:
-            warned = f", {len(result.issues)} warning(s)" if result.issues else ""
+            warned = f", {len(issues)} warning(s)" if issues else ""
             typer.echo(f"ok: {n} record file(s) valid{warned}", err=True)
         if outside:
             typer.echo(f"{outside} of them outside the given paths (run without paths to see them)", err=True)

@@ -12,6 +12,7 @@ the issues of, and all this work runs on every core. :func:`casd.curate.anchors.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from .load import Done, RecordFile, Work, lean, read_file
 @dataclass(frozen=True)
 class _Setting:
     root: Path
-    seeds: dict[str, SeedText]
+    seeds: Mapping[str, SeedText]
     library: Library
     every: dict[str, str]
     all_seeds: str
@@ -41,8 +42,14 @@ _HERE: _Setting | None = None
 def setup(root: Path, seeds: dict[str, SeedText]) -> None:
     """Make the seeds and the layout known to this process (a worker's initializer)."""
     global _HERE
-    every, all_seeds = seed_state(seeds)
-    _HERE = _Setting(root, seeds, Library(seeds), every, all_seeds, layout())
+    _HERE = setting(root, seeds)
+
+
+def setting(root: Path, seeds: Mapping[str, SeedText], state: tuple[dict[str, str], str] | None = None) -> _Setting:
+    """What :func:`check_alone` reads (``state``: :func:`~casd.curate.anchors.seed_state` of the
+    seeds, if known: then no seed is read before a record cites it)."""
+    every, all_seeds = seed_state(seeds) if state is None else state
+    return _Setting(root, seeds, Library(seeds), every, all_seeds, layout())
 
 
 def work(root: Path, seeds: dict[str, SeedText], records: bool) -> Work:

@@ -49,7 +49,6 @@ import io
 import os
 import pickle
 import shutil
-import struct
 import time
 import zlib
 from collections.abc import Iterable, Mapping
@@ -59,16 +58,15 @@ from typing import Any
 
 from .. import codekey
 from ..codekey import PACKAGE
-from ..fs import write_atomic
+from ..fs import STATUS, framed, status, unframed, write_atomic
 from ..paths import CACHE_DIR
 from .issues import Issue
 from .load import Dataset, RecordFile
 from .yamlio import fingerprint
 
 FOLDER = "validate-v4"
-#: what a shard file starts with: this tag, then the CRC-32 of the pickle that follows
+#: what a shard file starts with: this tag, then the CRC-32 of the pickle that follows (:func:`casd.fs.framed`)
 MAGIC = b"casd-shard-1\n"
-_CRC = struct.Struct("<I")
 #: how many files the entries are spread over
 SHARDS = 32
 RACY_NS = 2_000_000_000
@@ -77,9 +75,8 @@ ACROSS = "across-issues.bin"
 #: past this many changed files, a run keeps none of their old entries: the rules across records run again
 REPLACED_MAX = 1000
 
-#: a file's size, mtime_ns, ctime_ns and inode, packed (a quarter of the memory of a tuple of ints)
+#: a file's size, mtime_ns, ctime_ns and inode, packed (:data:`casd.fs.STATUS`)
 Stat = bytes
-_STAT = struct.Struct("<qqqQ")
 
 
 def key(package: Path = PACKAGE) -> str:
@@ -90,13 +87,12 @@ def key(package: Path = PACKAGE) -> str:
 
 def stat_of(path: Path | str, info: os.stat_result | None = None) -> Stat:
     """What the prefilter compares (``info``: the file's status if it was just taken)."""
-    st = os.stat(path) if info is None else info
-    return _STAT.pack(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+    return status(os.stat(path) if info is None else info)
 
 
 def mtime_of(stat: Stat) -> int:
     """The mtime_ns of a packed :data:`Stat`."""
-    return int(_STAT.unpack(stat)[1])
+    return int(STATUS.unpack(stat)[1])
 
 
 def digest(raw: bytes) -> bytes:
@@ -433,18 +429,14 @@ def _dumps(shard: dict[str, Any]) -> bytes:
 
 def _framed(payload: bytes) -> bytes:
     """A pickle as a cache file holds it: :data:`MAGIC`, then its CRC-32 (read back by :func:`_payload`)."""
-    return MAGIC + _CRC.pack(zlib.crc32(payload)) + payload
+    return framed(MAGIC, payload)
 
 
 def _payload(raw: bytes) -> Any:
     """A shard file's content, if its checksum holds (else a damaged shard: ValueError). A byte
     changed on disk inside a record's bytes would otherwise be found only when the record is read,
     or inside a fact or an issue, never."""
-    head = len(MAGIC) + _CRC.size
-    body = memoryview(raw)[head:]  # not copied
-    if raw[: len(MAGIC)] != MAGIC or _CRC.unpack(raw[len(MAGIC) : head])[0] != zlib.crc32(body):  # a short file: struct.error
-        raise ValueError("a damaged shard")
-    return pickle.loads(body)  # noqa: S301 - a file this package wrote, checked just above
+    return pickle.loads(unframed(MAGIC, raw))  # noqa: S301 - a file this package wrote, checked by unframed
 
 
 def open_cache(project: Path, records: bool = False) -> Cache:

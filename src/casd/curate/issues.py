@@ -13,6 +13,7 @@ import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Literal
 
 from ..errors import CasdError
@@ -343,3 +344,16 @@ class ValidationFailed(CasdError):
     def __init__(self, issues: list[Issue]):
         self.issues = sorted(issues)
         super().__init__(f"{len(errors(self.issues))} problem(s) found")
+
+
+def select(issues: list[Issue], paths: list[str], project: Path) -> tuple[list[Issue], int]:
+    """The issues inside the given files or folders (as typed by the user), and how many lie outside."""
+    wanted = []
+    for p in paths:
+        full = Path(p).resolve()
+        try:
+            wanted.append(full.relative_to(Path(project).resolve()).as_posix())
+        except ValueError:
+            wanted.append(Path(p).as_posix())
+    inside = [i for i in issues if any(w in (".", "") or i.path == w or i.path.startswith(w.rstrip("/") + "/") for w in wanted)]
+    return inside, len(issues) - len(inside)

@@ -21,7 +21,7 @@ from ..model.meta import PackageMeta
 from ..model.records import Tombstone
 from ..model.relational import layout
 from ..paths import PACKAGE_META, TOMBSTONES
-from . import alone, checks
+from . import alone, checks, ledger
 from .anchors import Anchors, load_seeds, resolve
 from .cache import Cache, open_cache
 from .evidence import SeedText
@@ -59,6 +59,7 @@ def validate(project: Path, use_cache: bool = True, progress: Callable[[int, int
     unpickled as the cache is read, which takes less memory than unpickling them later, one by one."""
     project = Path(project)
     cache = open_cache(project, records) if use_cache else None
+    before = ledger.others(project) if cache is not None and cache.path is not None and not cache.held else None
     meta, found, _ = read_side_file(project, PACKAGE_META, PackageMeta)
     loaded: list[tuple[dict[str, SeedText], list[Issue]]] = []
 
@@ -76,11 +77,14 @@ def validate(project: Path, use_cache: bool = True, progress: Callable[[int, int
     found += problems
     tombstones = tuple(t for t in lists["retired"] if isinstance(t, Tombstone))
     found += checks.run(checks.Context(data, anchors, layout(), tombstones, cached=cache is not None and cache.path is not None), cache)
+    issues = sorted(set(found))
     if cache is not None:
         if cache.held:
             cache.remember(data, anchors.records, seeds)
         cache.save()
-    return Validated(data, meta if isinstance(meta, PackageMeta) else None, anchors, sorted(set(found)), tombstones)
+        if before is not None:
+            ledger.write(project, before, data, cache, seeds, issues)
+    return Validated(data, meta if isinstance(meta, PackageMeta) else None, anchors, issues, tombstones)
 
 
 def _seeds(sources: Dataset, cache: Cache | None) -> tuple[dict[str, SeedText], list[Issue]]:
@@ -95,15 +99,3 @@ def _seeds(sources: Dataset, cache: Cache | None) -> tuple[dict[str, SeedText], 
     cache.seeds = (items, loaded)
     return loaded
 
-
-def select(issues: list[Issue], paths: list[str], project: Path) -> tuple[list[Issue], int]:
-    """The issues inside the given files or folders (as typed by the user), and how many lie outside."""
-    wanted = []
-    for p in paths:
-        full = Path(p).resolve()
-        try:
-            wanted.append(full.relative_to(Path(project).resolve()).as_posix())
-        except ValueError:
-            wanted.append(Path(p).as_posix())
-    inside = [i for i in issues if any(w in (".", "") or i.path == w or i.path.startswith(w.rstrip("/") + "/") for w in wanted)]
-    return inside, len(issues) - len(inside)

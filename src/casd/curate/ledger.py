@@ -1,0 +1,398 @@
+"""The ledger: what the last whole validation found, file by file, beside each file's status, so that
+a one-shot ``casd validate`` after a few edits answers without going over every record.
+
+A one-shot run that wrote its cache (:mod:`casd.curate.cache`) also writes the ledger
+(:func:`write`, ``.casd-cache/ledger-v1.bin``, framed with a CRC-32 like the shards). It holds:
+
+* the key of casd's code (:func:`casd.codekey.key`) and when the ledger was written;
+* the state of every input that is not a record file (:func:`others`): ``dataset/package.yaml``,
+  ``dataset/tombstones.yaml``, the names and kinds of ``dataset/``'s entries, each table folder's
+  names, ``seeds/``'s names and its files' status, and every folder and file under ``build/releases/``;
+* the status (size, mtime_ns, ctime_ns, inode) of every record file, and those changed within 2 s
+  before the ledger was written (git's "racily clean" rule: their status is not trusted);
+* the issues of each record file (reading and typing, anchoring, the local rules) and the run's
+  other issues (the listing, the seeds, the rules across records, the published ids);
+* when each shard of the cache was written: the entries the rules across records found their
+  issues for;
+* each source's seed file and sha256, to anchor an edited record in the seeds it cites.
+
+The next run (:func:`answer`) lists the folders and takes the status of every record file (the
+kernel's ``lstat`` is most of its time), and answers from the ledger if:
+
+* the code and every other input are as the ledger has them;
+* at most :data:`MAX_CHANGED` record files changed (their status differs, or is not trusted), and
+  none of them is a source;
+* each changed file, read, typed, anchored and checked by the local rules on its own
+  (:func:`casd.curate.alone.check_alone`, as the validation's workers check it), gives the rules
+  across records what its entry in the cache gives them (its typing, facts and references: the
+  entry in the shard written when the ledger says), and no other issue lies in it.
+
+Nothing the rules across records or the published ids read has then changed, so they find what
+they found: the answer is the ledger's issues with the changed files' own issues replaced, which
+is what the whole validation gives (``tests/test_ledger.py`` compares them, edit after edit, with a
+run without any cache). The ledger then takes the changed files' status and issues. Otherwise
+:func:`answer` gives None, and the whole validation runs (with its cache) and writes the ledger anew.
+
+The ledger is light to read: this module imports nothing of the model or the parser unless a file
+changed (a run after one edit imports them for that file; a run after none, never).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .. import codekey
+from ..fs import MAX_SEED_BYTES, STATUS, framed, read_regular, status, unframed, write_atomic
+from ..paths import CACHE_DIR, DATASET, PACKAGE_META, RELEASES, SEEDS, TOMBSTONES
+from .issues import Issue
+
+if TYPE_CHECKING:
+    from .cache import Cache
+    from .evidence import SeedText
+    from .load import Dataset
+
+#: the ledger's file, in the cache's folder
+NAME = "ledger-v1.bin"
+#: what the ledger's file starts with (then the CRC-32 of the pickle that follows: :func:`casd.fs.framed`)
+MAGIC = b"casd-ledger-1\n"
+#: past this many changed record files, the whole validation runs (it reads them in parallel)
+MAX_CHANGED = 16
+#: git's "racily clean" window: a file changed this close to the time its status was taken may
+#: change again without its status changing
+RACY_NS = 2_000_000_000
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """What :func:`write` keeps (see the module's documentation)."""
+
+    key: str
+    written_ns: int
+    others: dict[str, Any]
+    """the state of every input that is not a record file (:func:`others`)"""
+    folders: tuple[tuple[str, tuple[str, ...]], ...]
+    """each table folder (``dataset/<table>``) and the ids of its record files, in the run's order"""
+    stats: bytes
+    """the status of every record file (:data:`casd.fs.STATUS`), in the order of :attr:`folders`"""
+    racy: frozenset[int]
+    """the positions in :attr:`stats` of the record files whose status is not trusted (changed
+    within :data:`RACY_NS` of its taking)"""
+    files: dict[str, tuple[Issue, ...]]
+    """the issues of each record file that has any"""
+    other: tuple[Issue, ...]
+    """every other issue"""
+    shards: dict[int, int]
+    """when each shard of the cache was written (:attr:`casd.curate.cache.Cache.written_ns`)"""
+    seeds: dict[str, tuple[str, str]]
+    """each source's seed file (relative to the project) and its sha256, for the seeds that loaded"""
+    seed_state: tuple[dict[str, str], str]
+    """:func:`casd.curate.anchors.seed_state` of those seeds"""
+
+    @property
+    def count(self) -> int:
+        """How many record files the dataset has."""
+        return len(self.stats) // STATUS.size
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What :func:`answer` found: every issue, sorted, and how many record files were checked."""
+
+    issues: list[Issue]
+    count: int
+
+
+def path_of(project: Path) -> Path:
+    return Path(project) / CACHE_DIR / NAME
+
+
+def _stat(path: Path, follow: bool = True) -> bytes | None:
+    try:
+        return status(os.stat(path, follow_symlinks=follow))
+    except OSError:
+        return None
+
+
+def _names(folder: Path) -> tuple[str, ...] | None:
+    try:
+        return tuple(sorted(os.listdir(folder)))
+    except OSError:
+        return None
+
+
+def others(project: Path) -> dict[str, Any]:
+    """The state of every input of a validation that is not a record file: the side files' status,
+    ``dataset/``'s names and kinds, each table folder's names, the seeds' names and status (not
+    followed: a linked seed is refused), every folder's names and every file's status under
+    ``build/releases/``. Equal states: the same inputs, as far as status tells."""
+    project = Path(project)
+    out: dict[str, Any] = {rel.as_posix(): _stat(project / rel) for rel in (PACKAGE_META, TOMBSTONES)}
+    base = project / DATASET
+    top = _names(base) or ()
+    out["dataset/"] = tuple((name, os.path.isdir(base / name)) for name in top)
+    for name in top:
+        if os.path.isdir(base / name):
+            out[f"dataset/{name}/"] = _names(base / name)
+    seeds = _names(project / SEEDS)
+    out["seeds/"] = seeds
+    for name in seeds or ():
+        out[f"seeds/{name}"] = _stat(project / SEEDS / name, follow=False)
+    for folder, dirs, files in os.walk(project / RELEASES, followlinks=True):
+        dirs.sort()
+        rel = Path(folder).relative_to(project).as_posix()
+        out[f"{rel}/"] = tuple(sorted(dirs + files))
+        for name in files:
+            out[f"{rel}/{name}"] = _stat(Path(folder) / name)
+    return out
+
+
+def write(project: Path, before: dict[str, Any], data: Dataset, cache: Cache, seeds: Mapping[str, SeedText], issues: list[Issue]) -> None:
+    """At the end of a whole one-shot validation that wrote its cache: write the ledger of what it
+    found (``before``: :func:`others` as it began; ``seeds``: the seeds it anchored in). If the
+    ledger cannot tell that run's state (an input changed while it ran, or too close to it; a file
+    without a cache entry; a shard not written), the old ledger is removed instead: the next run
+    is a whole one, and writes it."""
+    from .anchors import seed_state
+
+    target = path_of(project)
+    try:
+        target.unlink(missing_ok=True)  # until the new one is written: never a ledger of an older state
+    except OSError:
+        return
+    now = time.time_ns()
+    if cache.path is None or cache.dirty or others(project) != before or _racy_others(before, now):
+        return
+    records = _records(before, data, cache, now)
+    if records is None:
+        return
+    folders, stats, racy, files = records
+    own = {i for found in files.values() for i in found}
+    sources = {sid: (str(item.record.file), seeds[sid].sha256) for sid, item in data.tables["sources"].items() if sid in seeds and item.record is not None}  # type: ignore[attr-defined]  # a Source
+    ledger = Ledger(codekey.key(), now, before, folders, stats, racy, files, tuple(i for i in issues if i not in own), dict(cache.written_ns), sources, seed_state(seeds))
+    _save(target, ledger)
+
+
+def _records(before: dict[str, Any], data: Dataset, cache: Cache, now: int) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], bytes, frozenset[int], dict[str, tuple[Issue, ...]]] | None:
+    """The ledger's :attr:`~Ledger.folders`, :attr:`~Ledger.stats`, :attr:`~Ledger.racy` and
+    :attr:`~Ledger.files`, from the folders' names as the run began and the cache's entries (None if
+    a record file of those names has no entry)."""
+    from .load import _folder_files
+
+    folders: list[tuple[str, tuple[str, ...]]] = []
+    stats: list[bytes] = []
+    files: dict[str, tuple[Issue, ...]] = {}
+    racy: set[int] = set()
+    entries = cache.entries
+    for key, names in before.items():
+        table = key[len("dataset/") : -1]
+        if not (key.startswith("dataset/") and key.endswith("/") and "/" not in table) or names is None or table not in data.tables:
+            continue
+        listed, _ = _folder_files(table, "", key[:-1], list(names))
+        stems = tuple(stem for _, stem, _ in listed)
+        if len(stems) != len(data.tables[table]):
+            return None
+        for stem in stems:
+            shown = f"{key}{stem}.yaml"
+            entry = entries.get(shown)
+            if entry is None:  # unreadable, or a symbolic link
+                return None
+            if mtime_or_ctime(entry.stat) >= now - RACY_NS:
+                racy.add(len(stats))
+            stats.append(entry.stat)
+            mine = entry.issues + entry.anchor_issues + (entry.rule_issues or ())
+            if mine:
+                files[shown] = mine
+        folders.append((table, stems))
+    if len(stats) != len(data):
+        return None
+    return tuple(folders), b"".join(stats), frozenset(racy), files
+
+
+def mtime_or_ctime(packed: bytes) -> int:
+    """The later of a packed status's mtime and ctime."""
+    _, mtime, ctime, _ = STATUS.unpack(packed)
+    return int(max(mtime, ctime))
+
+
+def _racy_others(state: dict[str, Any], now: int) -> bool:
+    """Whether a side file, seed or release file changed too close to ``now`` for its status to be trusted."""
+    return any(isinstance(v, bytes) and mtime_or_ctime(v) >= now - RACY_NS for v in state.values())
+
+
+def _save(target: Path, ledger: Ledger) -> None:
+    try:
+        target.parent.mkdir(exist_ok=True)
+        write_atomic(target, framed(MAGIC, pickle.dumps(ledger, protocol=pickle.HIGHEST_PROTOCOL)))
+    except OSError:
+        pass  # no ledger costs time, never correctness
+
+
+def read(project: Path) -> Ledger | None:
+    """The project's ledger, if there is one, undamaged and written by this very code."""
+    try:
+        ledger = pickle.loads(unframed(MAGIC, path_of(project).read_bytes()))  # noqa: S301 - a file this package wrote, its checksum checked
+    except Exception:  # noqa: BLE001 - a missing or damaged ledger only means the whole validation runs
+        return None
+    if not isinstance(ledger, Ledger) or ledger.key != codekey.key():
+        return None
+    return ledger
+
+
+def _held(project: Path) -> bool:
+    """Whether this process holds the project's cache in memory (``casd serve``: it answers better)."""
+    cache = sys.modules.get(f"{__package__}.cache")  # imported in any process that holds a cache
+    return cache is not None and bool(cache._HELD) and cache._held_key(project) in cache._HELD
+
+
+def answer(project: Path) -> Answer | None:
+    """Every issue of the project's dataset, from the ledger and the few record files changed since
+    it was written, or None if the whole validation must run (see the module's documentation)."""
+    project = Path(project)
+    if os.environ.get("CASD_NO_CACHE") or _held(project):
+        return None
+    ledger = read(project)
+    if ledger is None or others(project) != ledger.others:
+        return None
+    changed = _changed(project, ledger)
+    if changed is None:
+        return None
+    if not changed:
+        return Answer(sorted({*ledger.other, *(i for found in ledger.files.values() for i in found)}), ledger.count)
+    try:
+        return _recheck(project, ledger, changed)
+    except _Fallback:
+        return None
+
+
+class _Fallback(Exception):
+    """The ledger cannot answer: the whole validation runs."""
+
+
+def _changed(project: Path, ledger: Ledger) -> list[tuple[int, str, str]] | None:
+    """``(position, table, id)`` of each record file whose status differs from the ledger's or is
+    not trusted (None: more than :data:`MAX_CHANGED`, or one is gone)."""
+    now: list[bytes] = []
+    size = STATUS.size
+    for table, stems in ledger.folders:
+        try:
+            fd = os.open(project / DATASET / table, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        except OSError:
+            return None
+        try:
+            take = now.append
+            for stem in stems:
+                take(status(os.stat(f"{stem}.yaml", dir_fd=fd, follow_symlinks=False)))
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+    stats = b"".join(now)
+    changed = set(ledger.racy)
+    if stats != ledger.stats:
+        view, old = memoryview(stats), memoryview(ledger.stats)
+        step = 1024 * size  # compared a block at a time, then file by file in the blocks that differ
+        for block in range(0, len(stats), step):
+            if view[block : block + step] != old[block : block + step]:
+                changed.update(i for i in range(block // size, min(block + step, len(stats)) // size) if view[i * size : (i + 1) * size] != old[i * size : (i + 1) * size])
+    if len(changed) > MAX_CHANGED:
+        return None
+    out: list[tuple[int, str, str]] = []
+    first = 0
+    for table, stems in ledger.folders:
+        out += [(i, table, stems[i - first]) for i in sorted(changed) if first <= i < first + len(stems)]
+        first += len(stems)
+    return out
+
+
+class _Seeds(Mapping[str, "SeedText"]):
+    """Each source's seed, read when a record first cites it (checked against the sha256 the ledger
+    has: a seed changed behind a status that looks the same is not used)."""
+
+    def __init__(self, project: Path, files: dict[str, tuple[str, str]]):
+        self.project, self.files = project, files
+        self.loaded: dict[str, SeedText] = {}
+
+    def __getitem__(self, sid: str) -> SeedText:
+        seed = self.loaded.get(sid)
+        if seed is None:
+            from hashlib import sha256
+
+            from .evidence import SeedText
+
+            rel, digest = self.files[sid]
+            try:
+                raw = read_regular(self.project / rel, MAX_SEED_BYTES, follow_symlinks=False)
+            except OSError as e:
+                raise _Fallback from e
+            if sha256(raw).hexdigest() != digest:
+                raise _Fallback
+            seed = self.loaded[sid] = SeedText(raw.decode("utf-8"), digest)
+        return seed
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.files)
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+
+def _recheck(project: Path, ledger: Ledger, changed: list[tuple[int, str, str]]) -> Answer:
+    """Check the changed record files on their own, and patch the ledger with them (:class:`_Fallback`
+    if the rules across records might find otherwise, or a file cannot be checked here)."""
+    from .alone import check_alone, setting
+    from .cache import FOLDER, Entry, _payload, shard_of
+    from .checks import _read_across
+    from .load import read_file
+
+    here = setting(project, _Seeds(project, ledger.seeds), ledger.seed_state)
+    files = dict(ledger.files)
+    stats = bytearray(ledger.stats)
+    racy = set(ledger.racy)
+    shards: dict[int, dict[str, Any]] = {}
+    others_in = {i.path for i in ledger.other}
+    size = STATUS.size
+    for position, table, stem in changed:
+        shown = f"{DATASET.as_posix()}/{table}/{stem}.yaml"
+        if table == "sources" or shown in others_in:
+            raise _Fallback  # the seeds, or an issue of the rules across records (its place may have moved)
+        item, problems, kept, _ = read_file(table, stem, shown, os.path.join(project, shown))
+        if item is None or "stat" not in kept:
+            raise _Fallback  # unreadable, or not a regular file: not kept by the cache
+        found = tuple(problems)
+        if item.typed:
+            alone = check_alone(item, here)
+            found += alone["anchor_issues"] + alone["rule_issues"]
+        n = shard_of(shown)
+        if n not in shards:
+            try:
+                payload = _payload((project / CACHE_DIR / FOLDER / f"{n:02d}.pickle").read_bytes())
+            except Exception as e:  # noqa: BLE001 - a shard gone or damaged: the whole validation runs
+                raise _Fallback from e
+            if not isinstance(payload, dict) or payload.get("key") != ledger.key or payload.get("written_ns") != ledger.shards.get(n):
+                raise _Fallback  # written since the ledger: its entries are not those the rules across records saw
+            shards[n] = payload["entries"]
+        old = shards[n].get(shown)
+        if not isinstance(old, Entry) or _read_across(old.item, here.layout) != _read_across(item, here.layout):
+            raise _Fallback
+        if found:
+            files[shown] = found
+        else:
+            files.pop(shown, None)
+        stats[position * size : (position + 1) * size] = kept["stat"]
+    now = time.time_ns()
+    for position, _, _ in changed:  # its status as just taken: trusted once it is old enough
+        if mtime_or_ctime(bytes(stats[position * size : (position + 1) * size])) >= now - RACY_NS:
+            racy.add(position)
+        else:
+            racy.discard(position)
+    ledger = replace(ledger, written_ns=now, stats=bytes(stats), racy=frozenset(racy), files=files)
+    _save(path_of(project), ledger)
+    return Answer(sorted({*ledger.other, *(i for found in files.values() for i in found)}), ledger.count)
+

@@ -1,0 +1,248 @@
+"""The ledger: a one-shot ``casd validate`` after a few edits answers from what the last whole run
+found, and that answer is exactly what a run without any cache gives, edit after edit; whatever
+the ledger cannot vouch for makes the whole validation run."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from casd.curate import cache as cache_mod
+from casd.curate import ledger
+from casd.curate.issues import Issue
+from casd.curate.validate import validate
+from casd.fs import MAX_RECORD_BYTES, STATUS
+from casd.paths import CACHE_DIR
+from tests.conftest import cli
+
+
+@pytest.fixture(autouse=True)
+def trusted_at_once(monkeypatch):
+    """The files a test makes are milliseconds old: trust their status at once (the racily-clean
+    rule has a test of its own, with the real window)."""
+    monkeypatch.setattr(ledger, "RACY_NS", 0)
+
+
+def whole(project: Path) -> list[Issue]:
+    """What a run without any cache finds."""
+    return validate(project, use_cache=False).issues
+
+
+def run(project: Path) -> tuple[list[Issue], bool]:
+    """What ``casd validate`` does: the ledger's answer if it has one (True), else the whole
+    validation with its cache, which writes the ledger (False)."""
+    quick = ledger.answer(project)
+    if quick is not None:
+        assert quick.count == len(validate(project, use_cache=False).dataset)
+        return quick.issues, True
+    return validate(project, records=False).issues, False
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new))
+
+
+def test_each_edit_is_answered_as_a_run_without_cache(project):
+    events, figures, places = project / "dataset/events", project / "dataset/figures", project / "dataset/places"
+    raid, fig, source = events / "bishkek-raid-2015-07-16.yaml", figures / "bishkek-raid-killed-4.yaml", project / "dataset/sources/kyrgyz-officials-foil-attacks.yaml"
+    kant = project / "dataset/bases/kant-air-base.yaml"
+    bishkek = (places / "bishkek.yaml").read_text()
+    big = "#" + "x" * MAX_RECORD_BYTES + "\n"
+    title = "title: Security forces raid militants in Bishkek"
+
+    def by_rename(path: Path, old: str, new: str) -> None:  # an editor's save: a new file renamed over the record
+        temp = path.with_name(f".{path.name}.swp")
+        temp.write_text(path.read_text().replace(old, new))
+        os.replace(temp, path)
+
+    def linked(path: Path) -> None:
+        shutil.copy(path, project / path.name)
+        path.unlink()
+        path.symlink_to(project / path.name)
+
+    assert run(project) == (whole(project), False)  # no ledger yet
+    steps = [  # (what is done, whether the ledger answers)
+        (lambda: _edit(raid, title, "title: Security forces raid militants"), True),  # text only
+        (lambda: _edit(raid, "title: Security forces raid militants", "title: '=1+1'"), True),  # what a local rule faults
+        (lambda: _edit(kant, "name: Kant Air Base", "name: Kant air base"), True),  # a second file, the first still changed
+        (lambda: _edit(raid, "title: '=1+1'", title), True),
+        (lambda: _edit(raid, "quote: the July 16 raid", "quote: the July 17 raid"), True),  # a quote that no longer anchors: its hint searches every seed
+        (lambda: _edit(fig, "notes: Two seeds count the dead differently.", "notes: Two seeds differ."), False),  # a fact a rule across records reads
+        (lambda: _edit(fig, 'value: "4"', "value: [4]"), False),  # a typing error
+        (lambda: _edit(fig, "value: [4]", 'value: "4"'), False),
+        (lambda: _edit(fig, "subject_id: bishkek-raid-2015-07-16", "subject_id: nowhere"), False),  # a reference that dangles
+        (lambda: fig.write_text("# a line more\n" + fig.read_text()), False),  # the dangling reference's line moves
+        (lambda: _edit(fig, "subject_id: nowhere", "subject_id: bishkek-raid-2015-07-16"), False),
+        (lambda: _edit(raid, title, big + title), False),  # unreadable: too large
+        (lambda: _edit(kant, "name: Kant air base", "name: Kant Air Base"), False),  # a file unread: no ledger was written
+        (lambda: _edit(raid, big, ""), False),
+        (lambda: _edit(raid, "quote: the July 17 raid", "quote: the July 16 raid"), True),
+        (lambda: by_rename(raid, title, "title: Bishkek raid"), True),  # a save by renaming: the same names
+        (lambda: (places / "bishkek.yaml").unlink(), False),  # a file removed
+        (lambda: (places / "osh.yaml").write_text("id: osh\nname: Osh\nkind: city\ncountry: KGZ\n"), False),  # one added
+        (lambda: (places / "bishkek.yaml").write_text(bishkek), False),
+        (lambda: fig.rename(figures / "bishkek-raid-killed-four.yaml"), False),  # renamed
+        (lambda: (figures / "bishkek-raid-killed-four.yaml").rename(fig), False),
+        (lambda: _edit(raid, "title: Bishkek raid", title), True),
+        (lambda: linked(kant), False),  # a symbolic link: the cache keeps no entry for it
+        (lambda: (kant.unlink(), kant.write_text((project / kant.name).read_text())), False),
+        (lambda: _edit(kant, "name: Kant Air Base", "name: Kant air base"), True),
+        (lambda: _edit(source, "title:", "title: A"), False),  # a source: its seed
+        (lambda: None, True),  # nothing changed
+    ]
+    for n, (act, quick) in enumerate(steps):
+        act()
+        assert run(project) == (whole(project), quick), n
+
+
+def test_every_other_input_makes_the_whole_validation_run(released):
+    project = released
+    run(project)
+    assert ledger.answer(project) is not None
+    seed = next((project / "seeds").iterdir())
+    release_file = next(p for p in (project / "build/releases").rglob("*") if p.is_file())
+    changes = [
+        lambda: os.utime(project / "dataset/package.yaml"),
+        lambda: (project / "dataset/tombstones.yaml").write_text("retired: []\n"),
+        lambda: os.utime(seed),  # a seed touched: its status differs
+        lambda: (project / "seeds/new.txt").write_text("a new seed\n"),
+        lambda: os.utime(release_file),  # a published file touched
+        lambda: (project / "dataset/notes.txt").write_text("a stray file\n"),  # dataset/'s names
+        lambda: (project / "dataset/events/Bad Name.yml").write_text("x\n"),  # a table folder's names
+        lambda: os.chmod(project / "dataset/package.yaml", 0o600),  # its ctime
+    ]
+    for n, change in enumerate(changes):
+        change()
+        assert ledger.answer(project) is None, n
+        assert run(project) == (whole(project), False), n
+        assert ledger.answer(project) is not None, n  # written again
+
+
+def test_a_damaged_foreign_or_overtaken_ledger_is_not_used(project, monkeypatch):
+    fig = project / "dataset/figures/bishkek-raid-killed-4.yaml"
+    run(project)
+    path = ledger.path_of(project)
+    good = path.read_bytes()
+    path.write_bytes(good[:-1] + bytes([good[-1] ^ 1]))  # one bit flipped
+    assert ledger.answer(project) is None
+    path.write_bytes(good[:40])  # cut short
+    assert ledger.answer(project) is None
+    path.write_bytes(good)
+    assert ledger.answer(project) is not None
+    monkeypatch.setattr(ledger.codekey, "key", lambda: "other code")  # casd edited since
+    assert ledger.answer(project) is None
+    monkeypatch.undo()
+    monkeypatch.setattr(ledger, "RACY_NS", 0)
+    # a shard written since the ledger (by `casd serve`, say, which writes no ledger): the entries
+    # the rules across records saw are no longer there to compare an edit with
+    _edit(fig, "notes: Two seeds count the dead differently.", "notes: Two seeds differ.")
+    monkeypatch.setattr(ledger, "write", lambda *a: None)
+    validate(project, records=False)
+    monkeypatch.undo()
+    monkeypatch.setattr(ledger, "RACY_NS", 0)
+    _edit(fig, 'value: "4"', "value: [4]")
+    assert ledger.answer(project) is None
+    assert run(project) == (whole(project), False)
+    # the same, with an edit the entry in the shard would vouch for: the ledger's issues of the rules
+    # across records are those of the records it saw, not of those in the shards now
+    _edit(fig, "subject_id: bishkek-raid-2015-07-16", "subject_id: nowhere")
+    monkeypatch.setattr(ledger, "write", lambda *a: None)
+    validate(project, records=False)
+    monkeypatch.undo()
+    monkeypatch.setattr(ledger, "RACY_NS", 0)
+    fig.write_text("# a line more\n" + fig.read_text())
+    assert ledger.answer(project) is None
+    assert run(project) == (whole(project), False)
+
+
+def test_a_run_whose_cache_was_not_written_leaves_no_ledger(project, monkeypatch):
+    run(project)
+    assert ledger.answer(project) is not None
+    _edit(project / "dataset/figures/bishkek-raid-killed-4.yaml", 'value: "4"', "value: [4]")
+
+    def full(*a):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cache_mod, "write_atomic", full)
+    assert run(project) == (whole(project), False)
+    assert not ledger.path_of(project).exists()  # the old one is gone too: it would not hold
+
+
+def test_a_file_changed_within_the_status_clock_is_checked_again(project, monkeypatch):
+    """Git's racily-clean rule: a file changed again right after its status was taken, within the
+    same clock tick and to the same size, has the status it had; such a file is checked on every
+    run until its status is old enough to be trusted."""
+    monkeypatch.setattr(ledger, "RACY_NS", 2_000_000_000)  # the real window
+    time.sleep(2.1)  # the project's files are old enough to be trusted
+    assert run(project)[1] is False
+    assert ledger.read(project).racy == frozenset()  # type: ignore[union-attr]
+    raid = project / "dataset/events/bishkek-raid-2015-07-16.yaml"
+    _edit(raid, "title: Security forces raid militants in Bishkek", "title: Security forces raid militants in Bishkek!")
+    assert run(project) == (whole(project), True)
+    written = ledger.read(project)
+    assert written is not None and len(written.racy) == 1  # the file just checked
+    (position,) = written.racy
+    _edit(raid, "title: Security forces raid militants in Bishkek!", "title: '=1+1 Security forces raid militants'")
+    size = STATUS.size
+    now = ledger.status(os.lstat(raid))  # what the ledger would have taken, had the change fallen in the same tick
+    ledger._save(ledger.path_of(project), replace(written, stats=written.stats[: position * size] + now + written.stats[(position + 1) * size :]))
+    quick = ledger.answer(project)
+    assert quick is not None and quick.issues == whole(project)
+    assert "formula-like-text" in {i.code for i in quick.issues}
+
+
+def test_casd_validate_prints_the_ledgers_answer_as_a_run_without_cache(project, monkeypatch):
+    run(project)
+    _edit(project / "dataset/events/bishkek-raid-2015-07-16.yaml", "title: Security forces raid militants in Bishkek", "title: '=1+1'")
+    import casd.curate.validate as whole_run
+
+    def never(*a, **k):
+        raise AssertionError("the whole validation ran")
+
+    for args in (["validate"], ["validate", "-f", "json"], ["validate", "-f", "github"], ["validate", "dataset/figures"]):
+        monkeypatch.setattr(whole_run, "validate", never)
+        quick = cli(*args, "-C", str(project), cwd=project)
+        monkeypatch.undo()
+        monkeypatch.setattr(ledger, "RACY_NS", 0)
+        monkeypatch.setenv("CASD_NO_CACHE", "1")
+        alone = cli(*args, "-C", str(project), cwd=project)
+        monkeypatch.delenv("CASD_NO_CACHE")
+        assert (quick.exit_code, quick.stdout, quick.stderr) == (alone.exit_code, alone.stdout, alone.stderr), args
+        assert ("formula-like-text" in quick.stdout) is (args[-1] != "dataset/figures"), args
+    junit = cli("validate", "-f", "junit", "-C", str(project), cwd=project)  # it names every file: the whole validation
+    assert junit.stdout.count("<testcase") == 15
+
+
+def test_a_held_cache_answers_instead(project):
+    run(project)
+    cache_mod.hold(project)
+    try:
+        assert ledger.answer(project) is None
+    finally:
+        cache_mod.release(project)
+    assert ledger.answer(project) is not None
+
+
+def test_an_answer_after_no_edit_imports_neither_the_model_nor_the_parser(project):
+    run(project)
+    code = "import sys; from casd.curate import ledger; a = ledger.answer(sys.argv[1]); print(a is not None, sorted(m for m in ('pydantic', 'yaml', 'casd.model', 'casd.curate.load') if m in sys.modules))"
+    env = {k: v for k, v in os.environ.items() if k != "CASD_NO_CACHE"}
+    out = subprocess.run([sys.executable, "-c", code, str(project)], capture_output=True, text=True, env=env, check=True, timeout=60)
+    assert out.stdout.split("\n")[0] == "True []"
+
+
+def test_the_ledger_lives_in_the_cache_folder_and_goes_with_it(project):
+    run(project)
+    assert ledger.path_of(project).parent == project / CACHE_DIR
+    shutil.rmtree(project / CACHE_DIR)
+    assert ledger.answer(project) is None
+    assert run(project) == (whole(project), False)

@@ -20,7 +20,7 @@ from casd.curate.issues import Issue
 from casd.curate.validate import validate
 from casd.fs import MAX_RECORD_BYTES, STATUS
 from casd.paths import CACHE_DIR
-from tests.conftest import cli
+from conftest import cli
 
 
 @pytest.fixture(autouse=True)
@@ -234,7 +234,8 @@ def test_a_held_cache_answers_instead(project):
 
 def test_an_answer_after_no_edit_imports_neither_the_model_nor_the_parser(project):
     run(project)
-    code = "import sys; from casd.curate import ledger; a = ledger.answer(sys.argv[1]); print(a is not None, sorted(m for m in ('pydantic', 'yaml', 'casd.model', 'casd.curate.load') if m in sys.modules))"
+    heavy = "('pydantic', 'yaml', 'casd.model', 'casd.curate.load')"
+    code = f"import sys; from casd.curate import ledger; a = ledger.answer(sys.argv[1]); print(a is not None, sorted(m for m in {heavy} if m in sys.modules))"
     env = {k: v for k, v in os.environ.items() if k != "CASD_NO_CACHE"}
     out = subprocess.run([sys.executable, "-c", code, str(project)], capture_output=True, text=True, env=env, check=True, timeout=60)
     assert out.stdout.split("\n")[0] == "True []"

@@ -36,6 +36,11 @@ A cache held in memory by ``casd serve`` (:func:`hold`) also keeps what its last
 found, file by file (:class:`Last`), for a run that a watcher tells which few files were touched:
 that run patches it rather than going over every record (:mod:`casd.curate.resident`).
 
+A one-shot run that wrote the shards also writes the ledger (:mod:`casd.curate.ledger`): each
+file's status and issues as that run found them, from which the next run answers if only a few
+files changed, each without a change the rules across records read (it compares them with their
+entries here).
+
 A corrupt (each shard carries a CRC-32 of its content), foreign or stale shard is ignored and
 rebuilt, never trusted. Each shard is written atomically (temporary file and rename), so
 concurrent runs from editors and hooks need no lock. It lives in ``.casd-cache/`` (git-ignored);

@@ -187,6 +187,10 @@ def test_a_file_changed_within_the_status_clock_is_checked_again(project, monkey
     time.sleep(2.1)  # the project's files are old enough to be trusted
     assert run(project)[1] is False
     assert ledger.read(project).racy == frozenset()  # type: ignore[union-attr]
+    (project / "dataset/places/draft.yaml").write_text("id: draft\n")
+    (project / "dataset/places/draft.yaml").unlink()  # a folder whose status is not to be trusted yet: listed on every run
+    assert run(project)[1] is True
+    assert ledger.read(project).folders_status["dataset/places/"] is None  # type: ignore[union-attr]
     raid = project / "dataset/events/bishkek-raid-2015-07-16.yaml"
     _edit(raid, "title: Security forces raid militants in Bishkek", "title: Security forces raid militants in Bishkek!")
     assert run(project) == (whole(project), True)
@@ -258,9 +262,40 @@ def test_a_child_not_waited_for_is_ended(project, monkeypatch):
 
     monkeypatch.setattr(ledger.os, "fork", fork)
     assert ledger.answer(project) is None
-    assert len(children) == 1
-    with pytest.raises(ChildProcessError):
-        os.waitpid(children[0], os.WNOHANG)  # reaped already
+    assert len(children) == ledger.CHILDREN
+    for pid in children:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # reaped already
+
+
+@pytest.mark.parametrize("children", [1, 2, 3, 7, 20])
+def test_the_children_take_every_status_in_order(project, monkeypatch, children):
+    run(project)
+    written = ledger.read(project)
+    assert written is not None and written.count == 15
+    sizes = [sum(len(stems) for _, stems in part) for part in ledger._parts(written, children)]
+    assert sum(sizes) == 15 and max(sizes) == -(-15 // children)  # as even as they can be
+    monkeypatch.setattr(ledger, "CHILDREN", children)
+    taking = ledger._Taking(project, written)
+    assert len(taking.children) == children
+    assert taking.result() == written.stats
+
+
+def test_a_folder_is_listed_again_only_when_its_status_changed(project, monkeypatch):
+    run(project)
+    events = project / "dataset/events"
+    listed = []
+    real = ledger._names
+    monkeypatch.setattr(ledger, "_names", lambda folder: listed.append(folder.name) or real(folder))
+    assert ledger.answer(project) is not None
+    assert "events" not in listed  # its status is the one the ledger has
+    (events / "draft.yaml").write_text("id: draft\n")
+    (events / "draft.yaml").unlink()  # the same names, another status
+    assert ledger.answer(project) is not None
+    assert listed.count("events") == 1
+    assert ledger.read(project).folders_status["dataset/events/"] == ledger.status(os.stat(events))  # type: ignore[union-attr]
+    assert ledger.answer(project) is not None
+    assert listed.count("events") == 1  # not listed again
 
 
 def test_the_ledger_lives_in_the_cache_folder_and_goes_with_it(project):

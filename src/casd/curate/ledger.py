@@ -5,7 +5,7 @@ A one-shot run that wrote its cache (:mod:`casd.curate.cache`) also writes the l
 (:func:`write`, ``.casd-cache/ledger-v1.bin``, framed with a CRC-32 like the shards). It holds:
 
 * the key of casd's code (:func:`casd.codekey.key`) and when the ledger was written;
-* the state of every input that is not a record file (:func:`others`): ``dataset/package.yaml``,
+* the state of every input that is not a record file (:func:`inputs`): ``dataset/package.yaml``,
   ``dataset/tombstones.yaml``, the names and kinds of ``dataset/``'s entries, each table folder's
   names, ``seeds/``'s names and its files' status, and every folder and file under ``build/releases/``;
 * the status (size, mtime_ns, ctime_ns, inode) of every record file, and those changed within 2 s
@@ -40,6 +40,7 @@ changed (a run after one edit imports them for that file; a run after none, neve
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import pickle
 import signal
@@ -80,8 +81,10 @@ class Ledger:
 
     key: str
     written_ns: int
-    others: dict[str, Any]
-    """the state of every input that is not a record file (:func:`others`)"""
+    inputs: dict[str, Any]
+    """the state of every input that is not a record file (:attr:`Inputs.state`)"""
+    folders_status: dict[str, bytes | None]
+    """each table folder's status when its names were last seen (:attr:`Inputs.folders`)"""
     folders: tuple[tuple[str, str], ...]
     """each table (``dataset/<table>``) and the ids of its record files, in the run's order, joined by
     NUL (one string: a million ids are read and written as fast as a few)"""
@@ -138,20 +141,46 @@ def _split(joined: str) -> list[str]:
     return joined.split("\0") if joined else []
 
 
-def others(project: Path) -> dict[str, Any]:
-    """The state of every input of a validation that is not a record file: the side files' status,
-    ``dataset/``'s names and kinds, each table folder's names, the seeds' names and status (not
-    followed: a linked seed is refused), every folder's names and every file's status under
-    ``build/releases/``. Equal states: the same inputs, as far as status tells."""
+@dataclass
+class Inputs:
+    """The state of every input of a validation that is not a record file (:func:`inputs`)."""
+
+    state: dict[str, Any]
+    """what is compared: the side files' status, ``dataset/``'s names and kinds, a digest of each
+    table folder's names, the seeds' names and status (not followed: a linked seed is refused),
+    every folder's names and every file's status under ``build/releases/``. Equal states: the
+    same inputs, as far as status tells."""
+    folders: dict[str, bytes | None]
+    """each table folder's own status when it was listed (None if it had changed too recently to
+    be trusted): while it is the same, no name in the folder changed, and it is not listed again"""
+    names: dict[str, tuple[str, ...]]
+    """the names of the table folders this snapshot listed"""
+
+
+def inputs(project: Path, known: Inputs | None = None) -> Inputs:
+    """The state of every input that is not a record file (``known``: an earlier state, whose table
+    folders are not listed again while their status is the one it has: a million names take 1.5 s)."""
     project = Path(project)
     out: dict[str, Any] = {rel.as_posix(): _stat(project / rel) for rel in (PACKAGE_META, TOMBSTONES)}
     base = project / DATASET
     top = _names(base) or ()
     out["dataset/"] = tuple((name, os.path.isdir(base / name)) for name in top)
+    folders: dict[str, bytes | None] = {}
+    listed: dict[str, tuple[str, ...]] = {}
     for name in top:
-        if os.path.isdir(base / name):
-            names = _names(base / name)  # (joined: compared and kept as one string)
-            out[f"dataset/{name}/"] = None if names is None else "\0".join(names)
+        if not os.path.isdir(base / name):
+            continue
+        key = f"dataset/{name}/"
+        st = folders[key] = _stat(base / name)  # taken before the names: a name added after it changes it
+        if st is not None and known is not None and known.folders.get(key) == st:
+            out[key] = known.state[key]
+            continue
+        names = _names(base / name)
+        out[key] = None if names is None else hashlib.sha256("\0".join(names).encode("utf-8", "surrogateescape")).hexdigest()
+        if names is not None:
+            listed[key] = names
+        if st is not None and mtime_or_ctime(st) >= time.time_ns() - RACY_NS:
+            folders[key] = None
     seeds = _names(project / SEEDS)
     out["seeds/"] = seeds
     for name in seeds or ():
@@ -162,12 +191,12 @@ def others(project: Path) -> dict[str, Any]:
         out[f"{rel}/"] = tuple(sorted(dirs + files))
         for name in files:
             out[f"{rel}/{name}"] = _stat(Path(folder) / name)
-    return out
+    return Inputs(out, folders, listed)
 
 
-def write(project: Path, before: dict[str, Any], data: Dataset, cache: Cache, seeds: Mapping[str, SeedText], issues: list[Issue]) -> None:
+def write(project: Path, before: Inputs, data: Dataset, cache: Cache, seeds: Mapping[str, SeedText], issues: list[Issue]) -> None:
     """At the end of a whole one-shot validation that wrote its cache: write the ledger of what it
-    found (``before``: :func:`others` as it began; ``seeds``: the seeds it anchored in). If the
+    found (``before``: :func:`inputs` as it began; ``seeds``: the seeds it anchored in). If the
     ledger cannot tell that run's state (an input changed while it ran, or too close to it; a file
     without a cache entry; a shard not written), the old ledger is removed instead: the next run
     is a whole one, and writes it."""
@@ -179,7 +208,7 @@ def write(project: Path, before: dict[str, Any], data: Dataset, cache: Cache, se
     except OSError:
         return
     now = time.time_ns()
-    if cache.path is None or cache.dirty or others(project) != before or _racy_others(before, now):
+    if cache.path is None or cache.dirty or inputs(project, before).state != before.state or _racy_others(before.state, now):
         return
     records = _records(before, data, cache, now)
     if records is None:
@@ -187,11 +216,11 @@ def write(project: Path, before: dict[str, Any], data: Dataset, cache: Cache, se
     folders, stats, racy, files = records
     own = {i for found in files.values() for i in found}
     sources = {sid: (str(item.record.file), seeds[sid].sha256) for sid, item in data.tables["sources"].items() if sid in seeds and item.record is not None}  # type: ignore[attr-defined]  # a Source
-    ledger = Ledger(codekey.key(), now, before, folders, stats, racy, files, tuple(i for i in issues if i not in own), dict(cache.written_ns), sources, seed_state(seeds))
+    ledger = Ledger(codekey.key(), now, before.state, before.folders, folders, stats, racy, files, tuple(i for i in issues if i not in own), dict(cache.written_ns), sources, seed_state(seeds))
     _save(target, ledger)
 
 
-def _records(before: dict[str, Any], data: Dataset, cache: Cache, now: int) -> tuple[tuple[tuple[str, str], ...], bytes, frozenset[int], dict[str, tuple[Issue, ...]]] | None:
+def _records(before: Inputs, data: Dataset, cache: Cache, now: int) -> tuple[tuple[tuple[str, str], ...], bytes, frozenset[int], dict[str, tuple[Issue, ...]]] | None:
     """The ledger's :attr:`~Ledger.folders`, :attr:`~Ledger.stats`, :attr:`~Ledger.racy` and
     :attr:`~Ledger.files`, from the folders' names as the run began and the cache's entries (None if
     a record file of those names has no entry)."""
@@ -202,11 +231,11 @@ def _records(before: dict[str, Any], data: Dataset, cache: Cache, now: int) -> t
     files: dict[str, tuple[Issue, ...]] = {}
     racy: set[int] = set()
     entries = cache.entries
-    for key, names in before.items():
+    for key, names in before.names.items():
         table = key[len("dataset/") : -1]
-        if not (key.startswith("dataset/") and key.endswith("/") and "/" not in table) or names is None or table not in data.tables:
+        if table not in data.tables:
             continue
-        listed, _ = _folder_files(table, "", key[:-1], _split(names))
+        listed, _ = _folder_files(table, "", key[:-1], list(names))
         stems = [stem for _, stem, _ in listed]
         if len(stems) != len(data.tables[table]):
             return None
@@ -274,7 +303,8 @@ def answer(project: Path) -> Answer | None:
         return None
     taking = _Taking(project, ledger)
     try:
-        if others(project) != ledger.others:
+        now = inputs(project, Inputs(ledger.inputs, ledger.folders_status, {}))
+        if now.state != ledger.inputs:
             return None
         from ..model.relational import layout
         from . import alone, cache  # noqa: F401 - what checking a changed file needs: imported, and its layout made, while the statuses are taken
@@ -286,6 +316,10 @@ def answer(project: Path) -> Answer | None:
     changed = None if stats is None else _changed(ledger, stats)
     if changed is None:
         return None
+    if now.folders != ledger.folders_status:  # a folder listed again (a save by renaming, say): not the next time
+        ledger = replace(ledger, folders_status=now.folders)
+        if not changed:
+            _save(path_of(project), ledger)
     if not changed:
         return Answer(sorted({*ledger.other, *(i for found in ledger.files.values() for i in found)}), ledger.count)
     try:
@@ -298,17 +332,39 @@ class _Fallback(Exception):
     """The ledger cannot answer: the whole validation runs."""
 
 
-def _take(project: Path, ledger: Ledger) -> bytes | None:
-    """The status of every record file the ledger has, in its order (None: one is gone)."""
+#: the child processes that take the statuses (:class:`_Taking`): with this one's imports, two CPUs' work
+CHILDREN = 2
+
+_Part = list[tuple[str, list[str]]]
+
+
+def _parts(ledger: Ledger, n: int) -> list[_Part]:
+    """The ledger's record files as ``(table, ids)`` in ``n`` parts of about the same size, in order."""
+    parts: list[_Part] = [[] for _ in range(n)]
+    per = -(-ledger.count // n) or 1
+    at = 0
+    for table, joined in ledger.folders:
+        stems = _split(joined)
+        while stems:
+            part = parts[min(at // per, n - 1)]
+            room = per - at % per if at // per < n - 1 else len(stems)
+            part.append((table, stems[:room]))
+            at += len(stems[:room])
+            stems = stems[room:]
+    return parts
+
+
+def _take(project: Path, part: _Part) -> bytes | None:
+    """The status of every record file of a part, in its order (None: one is gone)."""
     now: list[bytes] = []
-    for table, stems in ledger.folders:
+    for table, stems in part:
         try:
             fd = os.open(project / DATASET / table, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
         except OSError:
             return None
         try:
             take = now.append
-            for stem in _split(stems):
+            for stem in stems:
                 take(status(os.stat(f"{stem}.yaml", dir_fd=fd, follow_symlinks=False)))
         except OSError:
             return None
@@ -318,54 +374,58 @@ def _take(project: Path, ledger: Ledger) -> bytes | None:
 
 
 class _Taking:
-    """:func:`_take` in a child process, where this one can fork, while this one goes on: the
-    kernel's ``lstat`` of every file on one CPU, the imports on the other (at 100k records each
-    takes about 0.25 s). The child writes the statuses to a pipe, or nothing if a file is gone."""
+    """:func:`_take` in :data:`CHILDREN` child processes, each a part, where this one can fork,
+    while this one goes on: the kernel's ``lstat`` of every file and the imports on two CPUs (at
+    100k records each takes about 0.25 s). Each child writes its statuses to a pipe, or nothing if
+    a file is gone."""
 
     def __init__(self, project: Path, ledger: Ledger):
         self.project, self.ledger = project, ledger
-        self.pid = self.fd = -1
+        self.children: list[tuple[int, int]] = []  # (pid, the pipe's end to read)
         if not FORK or not hasattr(os, "fork") or threading.active_count() > 1:  # (forking a process with threads may deadlock the child)
             return
-        r, w = os.pipe()
-        try:
-            pid = os.fork()
-        except OSError:
-            os.close(r)
-            os.close(w)
-            return
-        if pid == 0:  # the child: nothing but the statuses, then out without Python's exit handlers
+        for part in _parts(ledger, CHILDREN):
+            r, w = os.pipe()
             try:
+                pid = os.fork()
+            except OSError:
                 os.close(r)
-                stats = _take(project, ledger)
-                with os.fdopen(w, "wb") as out:
-                    out.write(b"" if stats is None else b"+" + stats)
-            finally:
-                os._exit(0)
-        os.close(w)
-        self.pid, self.fd = pid, r
+                os.close(w)
+                self.end()
+                return
+            if pid == 0:  # the child: nothing but the statuses, then out without Python's exit handlers
+                try:
+                    os.close(r)
+                    stats = _take(project, part)
+                    with os.fdopen(w, "wb") as out:
+                        out.write(b"" if stats is None else b"+" + stats)
+                finally:
+                    os._exit(0)
+            os.close(w)
+            self.children.append((pid, r))
 
     def result(self) -> bytes | None:
-        """The statuses (None: a file is gone, or the child was cut short)."""
-        if self.pid < 0:
-            return _take(self.project, self.ledger)
-        with os.fdopen(self.fd, "rb") as pipe:
-            got = pipe.read()
-        self.fd = -1
+        """The statuses (None: a file is gone, or a child was cut short)."""
+        if not self.children:
+            return _take(self.project, _parts(self.ledger, 1)[0])
+        got = []
+        for _, fd in self.children:
+            with os.fdopen(fd, "rb") as pipe:
+                got.append(pipe.read())
+        self.children = [(pid, -1) for pid, _ in self.children]
         self.end()
-        stats = got[1:]
-        return stats if got[:1] == b"+" and len(stats) == len(self.ledger.stats) else None
+        stats = b"".join(part[1:] for part in got)
+        return stats if all(part[:1] == b"+" for part in got) and len(stats) == len(self.ledger.stats) else None
 
     def end(self) -> None:
-        """End the child (at once, if its statuses were not read) and reap it."""
-        if self.fd >= 0:
-            os.close(self.fd)
-            self.fd = -1
-            with contextlib.suppress(OSError):
-                os.kill(self.pid, signal.SIGKILL)
-        if self.pid >= 0:
-            os.waitpid(self.pid, 0)
-            self.pid = -1
+        """End the children (at once, if their statuses were not read) and reap them."""
+        for pid, fd in self.children:
+            if fd >= 0:
+                os.close(fd)
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        self.children = []
 
 
 def _changed(ledger: Ledger, stats: bytes) -> list[tuple[int, str, str]] | None:

@@ -59,7 +59,7 @@ def validate(project: Path, use_cache: bool = True, progress: Callable[[int, int
     unpickled as the cache is read, which takes less memory than unpickling them later, one by one."""
     project = Path(project)
     cache = open_cache(project, records) if use_cache else None
-    before = ledger.others(project) if cache is not None and cache.path is not None and not cache.held else None
+    before = ledger.inputs(project) if cache is not None and cache.path is not None and not cache.held else None
     meta, found, _ = read_side_file(project, PACKAGE_META, PackageMeta)
     loaded: list[tuple[dict[str, SeedText], list[Issue]]] = []
 

@@ -444,6 +444,18 @@ def _payload(raw: bytes) -> Any:
     return pickle.loads(unframed(MAGIC, raw))  # noqa: S301 - a file this package wrote, checked by unframed
 
 
+def read_shard(folder: Path, n: int) -> dict[str, Any] | None:
+    """Shard ``n`` of the cache in ``folder`` (``key``, ``written_ns`` and ``entries``), if it is
+    whole and written by this very code; else None."""
+    try:
+        payload = _payload((folder / f"{n:02d}.pickle").read_bytes())
+    except Exception:  # noqa: BLE001 - any damage to the cache only means it is rebuilt
+        return None
+    if not isinstance(payload, dict) or payload.get("key") != key() or not isinstance(payload.get("entries"), dict):
+        return None
+    return payload
+
+
 def open_cache(project: Path, records: bool = False) -> Cache:
     """The project's cache; a shard that is missing, corrupt, foreign or stale is empty.
 
@@ -456,10 +468,10 @@ def open_cache(project: Path, records: bool = False) -> Cache:
         return held
     cache = Cache(Path(project) / CACHE_DIR / FOLDER)
     for n in range(SHARDS):
+        payload = read_shard(cache.path, n)  # type: ignore[arg-type]  # set just above
+        if payload is None:
+            continue
         try:
-            payload = _payload((cache.path / f"{n:02d}.pickle").read_bytes())  # type: ignore[operator]  # set just above
-            if not isinstance(payload, dict) or payload.get("key") != key() or not isinstance(payload.get("entries"), dict):
-                continue
             entries = {k: v for k, v in payload["entries"].items() if isinstance(v, Entry) and shard_of(k) == n}
             if records:
                 for entry in entries.values():

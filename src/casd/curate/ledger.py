@@ -6,8 +6,9 @@ A one-shot run that wrote its cache (:mod:`casd.curate.cache`) also writes the l
 
 * the key of casd's code (:func:`casd.codekey.key`) and when the ledger was written;
 * the state of every input that is not a record file (:func:`inputs`): ``dataset/package.yaml``,
-  ``dataset/tombstones.yaml``, the names and kinds of ``dataset/``'s entries, each table folder's
-  names, ``seeds/``'s names and its files' status, and every folder and file under ``build/releases/``;
+  ``dataset/tombstones.yaml``, the names and kinds of ``dataset/``'s entries, a digest of each table
+  folder's names (and the folder's own status, so that it is listed again only once that changed),
+  ``seeds/``'s names and its files' status, and every folder and file under ``build/releases/``;
 * the status (size, mtime_ns, ctime_ns, inode) of every record file, and those changed within 2 s
   before the ledger was written (git's "racily clean" rule: their status is not trusted);
 * the issues of each record file (reading and typing, anchoring, the local rules) and the run's
@@ -16,8 +17,9 @@ A one-shot run that wrote its cache (:mod:`casd.curate.cache`) also writes the l
   issues for;
 * each source's seed file and sha256, to anchor an edited record in the seeds it cites.
 
-The next run (:func:`answer`) lists the folders and takes the status of every record file (the
-kernel's ``lstat`` is most of its time), and answers from the ledger if:
+The next run (:func:`answer`) takes the status of every record file, in two child processes
+while it looks at the other inputs and imports what checking a changed file needs (the kernel's
+``lstat`` is most of its time: about 0.3 s of CPU at 100k records), and answers from the ledger if:
 
 * the code and every other input are as the ledger has them;
 * at most :data:`MAX_CHANGED` record files changed (their status differs, or is not trusted), and
@@ -33,8 +35,9 @@ is what the whole validation gives (``tests/test_ledger.py`` compares them, edit
 run without any cache). The ledger then takes the changed files' status and issues. Otherwise
 :func:`answer` gives None, and the whole validation runs (with its cache) and writes the ledger anew.
 
-The ledger is light to read: this module imports nothing of the model or the parser unless a file
-changed (a run after one edit imports them for that file; a run after none, never).
+Where the ledger cannot tell (a file changed within 2 s of its status being taken; a table
+folder changed within 2 s of its listing), it does not trust the status: such a file is checked
+again, such a folder listed again, on every run until they are older.
 """
 
 from __future__ import annotations
@@ -119,6 +122,7 @@ class Answer:
 
 
 def path_of(project: Path) -> Path:
+    """Where the project's ledger is kept."""
     return Path(project) / CACHE_DIR / NAME
 
 
@@ -208,7 +212,7 @@ def write(project: Path, before: Inputs, data: Dataset, cache: Cache, seeds: Map
     except OSError:
         return
     now = time.time_ns()
-    if cache.path is None or cache.dirty or inputs(project, before).state != before.state or _racy_others(before.state, now):
+    if cache.path is None or cache.dirty or inputs(project, before).state != before.state or _racy_inputs(before.state, now):
         return
     records = _records(before, data, cache, now)
     if records is None:
@@ -224,7 +228,7 @@ def _records(before: Inputs, data: Dataset, cache: Cache, now: int) -> tuple[tup
     """The ledger's :attr:`~Ledger.folders`, :attr:`~Ledger.stats`, :attr:`~Ledger.racy` and
     :attr:`~Ledger.files`, from the folders' names as the run began and the cache's entries (None if
     a record file of those names has no entry)."""
-    from .load import _folder_files
+    from .load import folder_files
 
     folders: list[tuple[str, str]] = []
     stats: list[bytes] = []
@@ -235,7 +239,7 @@ def _records(before: Inputs, data: Dataset, cache: Cache, now: int) -> tuple[tup
         table = key[len("dataset/") : -1]
         if table not in data.tables:
             continue
-        listed, _ = _folder_files(table, "", key[:-1], list(names))
+        listed, _ = folder_files(table, "", key[:-1], list(names))
         stems = [stem for _, stem, _ in listed]
         if len(stems) != len(data.tables[table]):
             return None
@@ -262,7 +266,7 @@ def mtime_or_ctime(packed: bytes) -> int:
     return int(max(mtime, ctime))
 
 
-def _racy_others(state: dict[str, Any], now: int) -> bool:
+def _racy_inputs(state: dict[str, Any], now: int) -> bool:
     """Whether a side file, seed or release file changed too close to ``now`` for its status to be trusted."""
     return any(isinstance(v, bytes) and mtime_or_ctime(v) >= now - RACY_NS for v in state.values())
 
@@ -488,8 +492,8 @@ def _recheck(project: Path, ledger: Ledger, changed: list[tuple[int, str, str]])
     """Check the changed record files on their own, and patch the ledger with them (:class:`_Fallback`
     if the rules across records might find otherwise, or a file cannot be checked here)."""
     from .alone import check_alone, setting
-    from .cache import FOLDER, Entry, _payload, shard_of
-    from .checks import _read_across
+    from .cache import FOLDER, Entry, read_shard, shard_of
+    from .checks import read_across
     from .load import read_file
 
     here = setting(project, _Seeds(project, ledger.seeds), ledger.seed_state)
@@ -497,11 +501,11 @@ def _recheck(project: Path, ledger: Ledger, changed: list[tuple[int, str, str]])
     stats = bytearray(ledger.stats)
     racy = set(ledger.racy)
     shards: dict[int, dict[str, Any]] = {}
-    others_in = {i.path for i in ledger.other}
+    elsewhere = {i.path for i in ledger.other}
     size = STATUS.size
     for position, table, stem in changed:
         shown = f"{DATASET.as_posix()}/{table}/{stem}.yaml"
-        if table == "sources" or shown in others_in:
+        if table == "sources" or shown in elsewhere:
             raise _Fallback  # the seeds, or an issue of the rules across records (its place may have moved)
         item, problems, kept, _ = read_file(table, stem, shown, os.path.join(project, shown))
         if item is None or "stat" not in kept:
@@ -512,15 +516,12 @@ def _recheck(project: Path, ledger: Ledger, changed: list[tuple[int, str, str]])
             found += alone["anchor_issues"] + alone["rule_issues"]
         n = shard_of(shown)
         if n not in shards:
-            try:
-                payload = _payload((project / CACHE_DIR / FOLDER / f"{n:02d}.pickle").read_bytes())
-            except Exception as e:  # noqa: BLE001 - a shard gone or damaged: the whole validation runs
-                raise _Fallback from e
-            if not isinstance(payload, dict) or payload.get("key") != ledger.key or payload.get("written_ns") != ledger.shards.get(n):
-                raise _Fallback  # written since the ledger: its entries are not those the rules across records saw
+            payload = read_shard(project / CACHE_DIR / FOLDER, n)
+            if payload is None or payload.get("written_ns") != ledger.shards.get(n):
+                raise _Fallback  # gone, damaged, or written since the ledger: its entries are not those the rules across records saw
             shards[n] = payload["entries"]
         old = shards[n].get(shown)
-        if not isinstance(old, Entry) or _read_across(old.item, here.layout) != _read_across(item, here.layout):
+        if not isinstance(old, Entry) or read_across(old.item, here.layout) != read_across(item, here.layout):
             raise _Fallback
         if found:
             files[shown] = found

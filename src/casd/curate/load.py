@@ -297,7 +297,7 @@ def record_files(project: Path, listed: dict[str, tuple[list[tuple[str, str, str
             continue
         here = listed.get(shown) if listed is not None else None
         if here is None:
-            here = _folder_files(folder.name, str(folder), shown)
+            here = folder_files(folder.name, str(folder), shown)
             if listed is not None:
                 listed[shown] = here
         files += here[0]
@@ -324,7 +324,7 @@ def relist(project: Path, listed: dict[str, tuple[list[tuple[str, str, str]], li
         if old is not None and _names(old, shown) == set(names):  # (a save by renaming: no name changed)
             listed[shown] = old
             continue
-        new = listed[shown] = _folder_files(shown.rsplit("/", 1)[-1], where, shown, names)
+        new = listed[shown] = folder_files(shown.rsplit("/", 1)[-1], where, shown, names)
         if old is None:
             known = False
             continue
@@ -335,12 +335,12 @@ def relist(project: Path, listed: dict[str, tuple[list[tuple[str, str, str]], li
 
 
 def _names(listing: tuple[list[tuple[str, str, str]], list[Issue]], shown: str) -> set[str]:
-    """The names in a table folder that its listing (:func:`_folder_files`) was made of."""
+    """The names in a table folder that its listing (:func:`folder_files`) was made of."""
     files, misplaced = listing
     return {f"{stem}.yaml" for _, stem, _ in files} | {i.path.removeprefix(f"{shown}/") for i in misplaced}
 
 
-def _folder_files(table: str, where: str, shown: str, names: list[str] | None = None) -> tuple[list[tuple[str, str, str]], list[Issue]]:
+def folder_files(table: str, where: str, shown: str, names: list[str] | None = None) -> tuple[list[tuple[str, str, str]], list[Issue]]:
     """The record files of one table folder, in id order, and its misplaced files (``names``: the
     folder's names, if just listed)."""
     files: list[tuple[str, str, str]] = []

@@ -254,14 +254,14 @@ def _kept_across(ctx: Context, cache: Cache) -> tuple[Issue, ...] | None:
         return None
     for shown, old in replaced.items():
         new = cache.entries.get(shown)
-        if new is None or _read_across(old.item, ctx.layout) != _read_across(new.item, ctx.layout):
+        if new is None or read_across(old.item, ctx.layout) != read_across(new.item, ctx.layout):
             return None
     if replaced and any(i.path in replaced for i in across):
         return None
     return across
 
 
-def _read_across(item: RecordFile, layout: Layout) -> tuple[Any, ...] | None:
+def read_across(item: RecordFile, layout: Layout) -> tuple[Any, ...] | None:
     """What the kept rules across records read of a record file (None: it did not type)."""
     from .references import targets
 

@@ -51,7 +51,7 @@ def _edit(path: Path, old: str, new: str) -> None:
 
 @pytest.mark.parametrize("fork", [True, False], ids=["statuses-in-a-child", "statuses-here"])
 def test_each_edit_is_answered_as_a_run_without_cache(project, monkeypatch, fork):
-    monkeypatch.setattr(ledger, "FORK", fork)
+    monkeypatch.setattr(ledger, "_may_fork", lambda: fork)
     events, figures, places = project / "dataset/events", project / "dataset/figures", project / "dataset/places"
     raid, fig, source = events / "bishkek-raid-2015-07-16.yaml", figures / "bishkek-raid-killed-4.yaml", project / "dataset/sources/kyrgyz-officials-foil-attacks.yaml"
     kant = project / "dataset/bases/kant-air-base.yaml"
@@ -238,7 +238,9 @@ def test_a_held_cache_answers_instead(project):
     assert ledger.answer(project) is not None
 
 
-def test_statuses_taken_by_a_child_that_fails_make_the_whole_validation_run(project, monkeypatch):
+@pytest.mark.parametrize("fork", [True, False], ids=["statuses-in-a-child", "statuses-here"])
+def test_statuses_taken_by_a_child_that_fails_make_the_whole_validation_run(project, monkeypatch, fork):
+    monkeypatch.setattr(ledger, "_may_fork", lambda: fork)
     run(project)
     assert ledger.answer(project) is not None
     monkeypatch.setattr(ledger, "_take", lambda *a: None)  # a file gone while they were taken
@@ -249,6 +251,7 @@ def test_statuses_taken_by_a_child_that_fails_make_the_whole_validation_run(proj
 
 
 def test_a_child_not_waited_for_is_ended(project, monkeypatch):
+    monkeypatch.setattr(ledger, "_may_fork", lambda: True)  # (other tests may leave threads behind)
     run(project)
     (project / "dataset/notes.txt").write_text("a stray file\n")  # the answer is known before the statuses are
     children = []
@@ -276,6 +279,7 @@ def test_the_children_take_every_status_in_order(project, monkeypatch, children)
     sizes = [sum(len(stems) for _, stems in part) for part in ledger._parts(written, children)]
     assert sum(sizes) == 15 and max(sizes) == -(-15 // children)  # as even as they can be
     monkeypatch.setattr(ledger, "CHILDREN", children)
+    monkeypatch.setattr(ledger, "_may_fork", lambda: True)
     taking = ledger._Taking(project, written)
     assert len(taking.children) == children
     assert taking.result() == written.stats

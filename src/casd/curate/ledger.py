@@ -71,8 +71,6 @@ NAME = "ledger-v1.bin"
 MAGIC = b"casd-ledger-1\n"
 #: past this many changed record files, the whole validation runs (it reads them in parallel)
 MAX_CHANGED = 16
-#: whether to take the statuses of the record files in a child process, where the system can (:class:`_Taking`)
-FORK = True
 #: git's "racily clean" window: a file changed this close to the time its status was taken may
 #: change again without its status changing
 RACY_NS = 2_000_000_000
@@ -377,6 +375,12 @@ def _take(project: Path, part: _Part) -> bytes | None:
     return b"".join(now)
 
 
+def _may_fork() -> bool:
+    """Whether the statuses are taken in child processes: where the system forks, and this process
+    runs no other thread (a thread holding a lock as it forks could deadlock the child)."""
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
 class _Taking:
     """:func:`_take` in :data:`CHILDREN` child processes, each a part, where this one can fork,
     while this one goes on: the kernel's ``lstat`` of every file and the imports on two CPUs (at
@@ -386,7 +390,7 @@ class _Taking:
     def __init__(self, project: Path, ledger: Ledger):
         self.project, self.ledger = project, ledger
         self.children: list[tuple[int, int]] = []  # (pid, the pipe's end to read)
-        if not FORK or not hasattr(os, "fork") or threading.active_count() > 1:  # (forking a process with threads may deadlock the child)
+        if not _may_fork():
             return
         for part in _parts(ledger, CHILDREN):
             r, w = os.pipe()
@@ -411,7 +415,8 @@ class _Taking:
     def result(self) -> bytes | None:
         """The statuses (None: a file is gone, or a child was cut short)."""
         if not self.children:
-            return _take(self.project, _parts(self.ledger, 1)[0])
+            stats = _take(self.project, _parts(self.ledger, 1)[0])
+            return stats if stats is not None and len(stats) == len(self.ledger.stats) else None
         got = []
         for _, fd in self.children:
             with os.fdopen(fd, "rb") as pipe:

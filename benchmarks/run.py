@@ -20,7 +20,9 @@ Steps (``--only`` / ``--skip`` take these names):
 calibrate_cpu          a fixed pure-Python CPU loop: how fast the machine was (it varies between runs)
 calibrate_mem          a fixed allocation of about 600 MB of small objects (page faults: sys time)
 validate_cold          ``casd validate`` on the valid project, ``.casd-cache/`` removed first
-validate_warm          ``casd validate`` again after editing one record (cache kept)
+validate_warm          ``casd validate`` again after editing one record's text (cache kept: the ledger answers)
+validate_warm_ref      the same after changing one record's reference (to another record, and back on the next
+                       run): the rules across records must see it, so the whole validation runs, with its cache
 validate_served        ``casd validate`` after editing one record, answered by a running ``casd serve`` (started
                        untimed before the first run, and idle before each; its start and memory are reported)
 validate_served_file   the same after adding a record file (a copy of one under a new id), then removing it,
@@ -91,6 +93,7 @@ STEPS = (
     "calibrate_mem",
     "validate_cold",
     "validate_warm",
+    "validate_warm_ref",
     "validate_served",
     "validate_served_file",
     "validate_cold_serial",
@@ -115,7 +118,8 @@ WHAT = {
     "calibrate_cpu": f'machine speed, CPU: python -c "{CALIBRATE}"',
     "calibrate_mem": f'machine speed, memory: python -c "{CALIBRATE_MEM}"',
     "validate_cold": "casd validate, no cache",
-    "validate_warm": "casd validate after editing 1 record (cache kept)",
+    "validate_warm": "casd validate after editing 1 record's text (cache kept)",
+    "validate_warm_ref": "casd validate after changing 1 record's reference (cache kept)",
     "validate_served": "casd validate after editing 1 record, answered by casd serve",
     "validate_served_file": "casd validate after adding or removing 1 record file, answered by casd serve",
     "validate_cold_serial": "casd validate, no cache, CASD_WORKERS=1 (parsing in one process)",
@@ -333,6 +337,20 @@ def edit_one(path: Path) -> None:
     path.write_text("".join(lines), encoding="utf-8")
 
 
+def edit_reference(path: Path) -> None:
+    """A real, valid edit the rules across records must see: the record's first ``event_id``
+    names its copy ``-c1`` instead (which the generator made), or the original again."""
+    text = path.read_text(encoding="utf-8")
+    found = re.search(r"(?m)^(\s*- event_id: )(\S+)$", text)
+    if found is None:
+        raise SystemExit(f"{path}: no event_id to change")
+    target = found.group(2)
+    other = target.removesuffix("-c1") if target.endswith("-c1") else f"{target}-c1"
+    if not (path.parent / f"{other}.yaml").is_file():
+        raise SystemExit(f"{path}: {other} is no record to refer to")
+    path.write_text(text[: found.start(2)] + other + text[found.end(2) :], encoding="utf-8")
+
+
 def drop_cache(p: Path) -> None:
     shutil.rmtree(p / ".casd-cache", ignore_errors=True)
 
@@ -414,6 +432,7 @@ def step_runs(name: str, ctx: Ctx) -> tuple[Callable[[], None], Callable[[], Run
     table: dict[str, tuple[Callable[[], None], Callable[[], Run]]] = {
         "validate_cold": (lambda: drop_cache(clean), lambda: _casd(ctx, ["validate"], clean)),
         "validate_warm": (lambda: edit_one(editable), lambda: _casd(ctx, ["validate"], clean)),
+        "validate_warm_ref": (lambda: edit_reference(editable), lambda: _casd(ctx, ["validate"], clean)),
         "validate_served": (lambda: _served_edit(clean, ctx, editable), lambda: _casd(ctx, ["validate"], clean, extra_env={"CASD_SERVER": "require"})),
         "validate_served_file": (lambda: _served_file(clean, ctx, editable), lambda: _casd(ctx, ["validate"], clean, extra_env={"CASD_SERVER": "require"})),
         "validate_cold_serial": (lambda: drop_cache(clean), lambda: _casd(ctx, ["validate"], clean, extra_env={"CASD_WORKERS": "1"})),

@@ -155,8 +155,6 @@ class Inputs:
     folders: dict[str, bytes | None]
     """each table folder's own status when it was listed (None if it had changed too recently to
     be trusted): while it is the same, no name in the folder changed, and it is not listed again"""
-    names: dict[str, tuple[str, ...]]
-    """the names of the table folders this snapshot listed"""
 
 
 def inputs(project: Path, known: Inputs | None = None) -> Inputs:
@@ -168,7 +166,6 @@ def inputs(project: Path, known: Inputs | None = None) -> Inputs:
     top = _names(base) or ()
     out["dataset/"] = tuple((name, os.path.isdir(base / name)) for name in top)
     folders: dict[str, bytes | None] = {}
-    listed: dict[str, tuple[str, ...]] = {}
     for name in top:
         if not os.path.isdir(base / name):
             continue
@@ -179,8 +176,6 @@ def inputs(project: Path, known: Inputs | None = None) -> Inputs:
             continue
         names = _names(base / name)
         out[key] = None if names is None else hashlib.sha256("\0".join(names).encode("utf-8", "surrogateescape")).hexdigest()
-        if names is not None:
-            listed[key] = names
         if st is not None and mtime_or_ctime(st) >= time.time_ns() - RACY_NS:
             folders[key] = None
     seeds = _names(project / SEEDS)
@@ -193,15 +188,15 @@ def inputs(project: Path, known: Inputs | None = None) -> Inputs:
         out[f"{rel}/"] = tuple(sorted(dirs + files))
         for name in files:
             out[f"{rel}/{name}"] = _stat(Path(folder) / name)
-    return Inputs(out, folders, listed)
+    return Inputs(out, folders)
 
 
 def write(project: Path, before: Inputs, data: Dataset, cache: Cache, seeds: Mapping[str, SeedText], issues: list[Issue]) -> None:
     """At the end of a whole one-shot validation that wrote its cache: write the ledger of what it
     found (``before``: :func:`inputs` as it began; ``seeds``: the seeds it anchored in). If the
     ledger cannot tell that run's state (an input changed while it ran, or too close to it; a file
-    without a cache entry; a shard not written), the old ledger is removed instead: the next run
-    is a whole one, and writes it."""
+    without a cache entry: an unreadable file or a symbolic link; a shard not written), the old
+    ledger is removed instead: the next run is a whole one, and writes it."""
     from .anchors import seed_state
 
     target = path_of(project)
@@ -210,9 +205,9 @@ def write(project: Path, before: Inputs, data: Dataset, cache: Cache, seeds: Map
     except OSError:
         return
     now = time.time_ns()
-    if cache.path is None or cache.dirty or inputs(project, before).state != before.state or _racy_inputs(before.state, now):
+    if cache.path is None or cache.dirty or cache.entryless or inputs(project, before).state != before.state or _racy_inputs(before.state, now):
         return
-    records = _records(before, data, cache, now)
+    records = _records(data, cache, now)
     if records is None:
         return
     folders, stats, racy, files = records
@@ -222,40 +217,28 @@ def write(project: Path, before: Inputs, data: Dataset, cache: Cache, seeds: Map
     _save(target, ledger)
 
 
-def _records(before: Inputs, data: Dataset, cache: Cache, now: int) -> tuple[tuple[tuple[str, str], ...], bytes, frozenset[int], dict[str, tuple[Issue, ...]]] | None:
+def _records(data: Dataset, cache: Cache, now: int) -> tuple[tuple[tuple[str, str], ...], bytes, frozenset[int], dict[str, tuple[Issue, ...]]] | None:
     """The ledger's :attr:`~Ledger.folders`, :attr:`~Ledger.stats`, :attr:`~Ledger.racy` and
-    :attr:`~Ledger.files`, from the folders' names as the run began and the cache's entries (None if
-    a record file of those names has no entry)."""
-    from .load import folder_files
-
+    :attr:`~Ledger.files`, from the run's tables (in the order of its listing: each table folder's
+    record files, by id) and the cache's entries (None if a record file has none)."""
     folders: list[tuple[str, str]] = []
     stats: list[bytes] = []
     files: dict[str, tuple[Issue, ...]] = {}
-    racy: set[int] = set()
     entries = cache.entries
-    for key, names in before.names.items():
-        table = key[len("dataset/") : -1]
-        if table not in data.tables:
-            continue
-        listed, _ = folder_files(table, "", key[:-1], list(names))
-        stems = [stem for _, stem, _ in listed]
-        if len(stems) != len(data.tables[table]):
-            return None
-        for stem in stems:
-            shown = f"{key}{stem}.yaml"
-            entry = entries.get(shown)
-            if entry is None:  # unreadable, or a symbolic link
+    for table, items in data.tables.items():
+        key = f"{DATASET.as_posix()}/{table}/"
+        for stem in items:
+            entry = entries.get(f"{key}{stem}.yaml")
+            if entry is None:
                 return None
-            if mtime_or_ctime(entry.stat) >= now - RACY_NS:
-                racy.add(len(stats))
             stats.append(entry.stat)
             mine = entry.issues + entry.anchor_issues + (entry.rule_issues or ())
             if mine:
-                files[shown] = mine
-        folders.append((table, "\0".join(stems)))
-    if len(stats) != len(data):
-        return None
-    return tuple(folders), b"".join(stats), frozenset(racy), files
+                files[f"{key}{stem}.yaml"] = mine
+        folders.append((table, "\0".join(items)))
+    blob = b"".join(stats)
+    racy = frozenset(n for n, (_, mtime, ctime, _) in enumerate(STATUS.iter_unpack(blob)) if max(mtime, ctime) >= now - RACY_NS)
+    return tuple(folders), blob, racy, files
 
 
 def mtime_or_ctime(packed: bytes) -> int:
@@ -305,7 +288,7 @@ def answer(project: Path) -> Answer | None:
         return None
     taking = _Taking(project, ledger)
     try:
-        now = inputs(project, Inputs(ledger.inputs, ledger.folders_status, {}))
+        now = inputs(project, Inputs(ledger.inputs, ledger.folders_status))
         if now.state != ledger.inputs:
             return None
         from ..model.relational import layout

@@ -308,3 +308,19 @@ def test_the_ledger_lives_in_the_cache_folder_and_goes_with_it(project):
     shutil.rmtree(project / CACHE_DIR)
     assert ledger.answer(project) is None
     assert run(project) == (whole(project), False)
+
+
+def test_a_seed_changed_behind_the_same_status_is_not_used(project):
+    """Its sha256 is checked when an edited record first cites it (the status of a seed can only
+    look the same within the clock's tick: forged here)."""
+    run(project)
+    written = ledger.read(project)
+    assert written is not None
+    rel, _ = written.seeds["foreign-intrigue-kyrgyz-raids-askarov"]
+    seed = project / rel
+    seed.write_bytes(seed.read_bytes() + b"\nA line more.\n")
+    forged = {**written.inputs, rel: ledger.status(os.lstat(seed))}
+    ledger._save(ledger.path_of(project), replace(written, inputs=forged))
+    _edit(project / "dataset/events/bishkek-raid-2015-07-16.yaml", "title: Security forces raid militants in Bishkek", "title: Security forces raid militants")
+    assert ledger.answer(project) is None
+    assert run(project) == (whole(project), False)

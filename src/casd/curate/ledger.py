@@ -56,7 +56,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import codekey
-from ..fs import MAX_SEED_BYTES, STATUS, framed, read_regular, status, unframed, write_atomic
+from ..fs import MAX_SEED_BYTES, STATUS, FileRefused, framed, read_regular, status, unframed, write_atomic
 from ..paths import CACHE_DIR, DATASET, PACKAGE_META, RELEASES, SEEDS, TOMBSTONES
 from .issues import Issue
 
@@ -455,19 +455,20 @@ class _Seeds(Mapping[str, "SeedText"]):
     def __getitem__(self, sid: str) -> SeedText:
         seed = self.loaded.get(sid)
         if seed is None:
-            from hashlib import sha256
-
             from .evidence import SeedText
 
             rel, digest = self.files[sid]
             try:
                 raw = read_regular(self.project / rel, MAX_SEED_BYTES, follow_symlinks=False)
-            except OSError as e:
+            except (OSError, FileRefused) as e:
                 raise _Fallback from e
-            if sha256(raw).hexdigest() != digest:
+            if hashlib.sha256(raw).hexdigest() != digest:
                 raise _Fallback
             seed = self.loaded[sid] = SeedText(raw.decode("utf-8"), digest)
         return seed
+
+    def __contains__(self, sid: object) -> bool:  # (without reading the seed)
+        return sid in self.files
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.files)

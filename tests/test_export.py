@@ -112,7 +112,7 @@ def test_datasette_serves_the_export_with_links_search_descriptions_and_canned_q
     assert set(metadata["databases"]["casd"]["queries"]) == {"record_evidence", "open_conflicts", "timeline"}
 
     async def run():
-        ds = Datasette(files=[str(tmp_path / "db/casd.sqlite")], metadata=metadata)
+        ds = Datasette(files=[str(tmp_path / "db/casd.sqlite")], metadata=metadata, settings={"num_sql_threads": 0})  # (its threads would outlive the test)
 
         async def rows(path):
             r = await ds.client.get(path)

@@ -88,6 +88,10 @@ def test_each_edit_is_answered_as_a_run_without_cache(project, monkeypatch, fork
         (lambda: _edit(kant, "name: Kant air base", "name: Kant Air Base"), False),  # a file unread: no ledger was written
         (lambda: _edit(raid, big, ""), False),
         (lambda: _edit(raid, "quote: the July 17 raid", "quote: the July 16 raid"), True),
+        (lambda: _edit(raid, "place_id: bishkek", "place_id: bishkekk"), True),  # a reference that dangles: no rule but its own reads it
+        (lambda: raid.write_text("# a line more\n" + raid.read_text()), True),  # its issue's line moves
+        (lambda: _edit(raid, "place_id: bishkekk", "place_id: kyrgyzstan"), True),  # another record
+        (lambda: _edit(raid, "place_id: kyrgyzstan", "place_id: bishkek"), True),
         (lambda: by_rename(raid, title, "title: Bishkek raid"), True),  # a save by renaming: the same names
         (lambda: (places / "bishkek.yaml").unlink(), False),  # a file removed
         (lambda: (places / "osh.yaml").write_text("id: osh\nname: Osh\nkind: city\ncountry: KGZ\n"), False),  # one added

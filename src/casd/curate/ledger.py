@@ -26,14 +26,17 @@ while it looks at the other inputs and imports what checking a changed file need
   none of them is a source;
 * each changed file, read, typed, anchored and checked by the local rules on its own
   (:func:`casd.curate.alone.check_alone`, as the validation's workers check it), gives the rules
-  across records what its entry in the cache gives them (its typing, facts and references: the
-  entry in the shard written when the ledger says), and no other issue lies in it.
+  across records what its entry in the cache gives them (its typing and facts: the entry in the
+  shard written when the ledger says), and no issue of theirs lies in it, but for dangling
+  references.
 
-Nothing the rules across records or the published ids read has then changed, so they find what
-they found: the answer is the ledger's issues with the changed files' own issues replaced, which
-is what the whole validation gives (``tests/test_ledger.py`` compares them, edit after edit, with a
-run without any cache). The ledger then takes the changed files' status and issues. Otherwise
-:func:`answer` gives None, and the whole validation runs (with its cache) and writes the ledger anew.
+Nothing the rules across records or the published ids read has then changed but the changed
+files' references, so they find what they found, and whether a changed file's references dangle
+is found again from each table's ids (:func:`casd.curate.checks.references.dangling`): the answer is
+the ledger's issues with the changed files' own issues replaced, which is what the whole validation
+gives (``tests/test_ledger.py`` compares them, edit after edit, with a run without any cache). The
+ledger then takes the changed files' status and issues. Otherwise :func:`answer` gives None, and
+the whole validation runs (with its cache) and writes the ledger anew.
 
 Where the ledger cannot tell (a file changed within 2 s of its status being taken; a table
 folder changed within 2 s of its listing), it does not trust the status: such a file is checked
@@ -481,8 +484,8 @@ def _recheck(project: Path, ledger: Ledger, changed: list[tuple[int, str, str]])
     """Check the changed record files on their own, and patch the ledger with them (:class:`_Fallback`
     if the rules across records might find otherwise, or a file cannot be checked here)."""
     from .alone import check_alone, setting
-    from .cache import FOLDER, Entry, read_shard, shard_of
-    from .checks import read_across
+    from .checks import RULES, read_across
+    from .checks.references import dangling, references_exist
     from .load import read_file
 
     here = setting(project, _Seeds(project, ledger.seeds), ledger.seed_state)
@@ -490,12 +493,17 @@ def _recheck(project: Path, ledger: Ledger, changed: list[tuple[int, str, str]])
     stats = bytearray(ledger.stats)
     racy = set(ledger.racy)
     shards: dict[int, dict[str, Any]] = {}
-    elsewhere = {i.path for i in ledger.other}
+    referring = next(r.codes for r in RULES if r.check is references_exist)
+    elsewhere = {i.path for i in ledger.other if i.code not in referring}
+    tables = {table: set(_split(stems)) for table, stems in ledger.folders}  # each table's ids: the references' targets
+    suggested: dict[str, Any] = {}
+    looked = {f"{DATASET.as_posix()}/{table}/{stem}.yaml" for _, table, stem in changed}
+    other = [i for i in ledger.other if i.path not in looked]  # (what lies in them is found again: their references)
     size = STATUS.size
     for position, table, stem in changed:
         shown = f"{DATASET.as_posix()}/{table}/{stem}.yaml"
         if table == "sources" or shown in elsewhere:
-            raise _Fallback  # the seeds, or an issue of the rules across records (its place may have moved)
+            raise _Fallback  # the seeds, or an issue of another rule across records (its place may have moved)
         item, problems, kept, _ = read_file(table, stem, shown, os.path.join(project, shown))
         if item is None or "stat" not in kept:
             raise _Fallback  # unreadable, or not a regular file: not kept by the cache
@@ -503,15 +511,11 @@ def _recheck(project: Path, ledger: Ledger, changed: list[tuple[int, str, str]])
         if item.typed:
             alone = check_alone(item, here)
             found += alone["anchor_issues"] + alone["rule_issues"]
-        n = shard_of(shown)
-        if n not in shards:
-            payload = read_shard(project / CACHE_DIR / FOLDER, n)
-            if payload is None or payload.get("written_ns") != ledger.shards.get(n):
-                raise _Fallback  # gone, damaged, or written since the ledger: its entries are not those the rules across records saw
-            shards[n] = payload["entries"]
-        old = shards[n].get(shown)
-        if not isinstance(old, Entry) or read_across(old.item, here.layout) != read_across(item, here.layout):
-            raise _Fallback
+        then, now_read = read_across(_entry(project, ledger, shards, shown).item, here.layout), read_across(item, here.layout)
+        if (then is None) != (now_read is None) or (then is not None and now_read is not None and then[0] != now_read[0]):
+            raise _Fallback  # its typing or a fact changed: the rules across records that read them would find otherwise
+        if item.typed:  # its references may have changed: whether they dangle depends on nothing else
+            other += dangling(item, tables, here.layout, suggested)
         if found:
             files[shown] = found
         else:
@@ -523,7 +527,23 @@ def _recheck(project: Path, ledger: Ledger, changed: list[tuple[int, str, str]])
             racy.add(position)
         else:
             racy.discard(position)
-    ledger = replace(ledger, written_ns=now, stats=bytes(stats), racy=frozenset(racy), files=files)
+    ledger = replace(ledger, written_ns=now, stats=bytes(stats), racy=frozenset(racy), files=files, other=tuple(other))
     _save(path_of(project), ledger)
-    return Answer(sorted({*ledger.other, *(i for found in files.values() for i in found)}), ledger.count)
+    return Answer(sorted({*other, *(i for found in files.values() for i in found)}), ledger.count)
 
+
+def _entry(project: Path, ledger: Ledger, shards: dict[int, dict[str, Any]], shown: str) -> Any:
+    """A record file's entry in the cache's shard, as it was when the ledger was written: what the
+    rules across records read when they found the ledger's issues (``shards``: those read so far)."""
+    from .cache import FOLDER, Entry, read_shard, shard_of
+
+    n = shard_of(shown)
+    if n not in shards:
+        payload = read_shard(project / CACHE_DIR / FOLDER, n)
+        if payload is None or payload.get("written_ns") != ledger.shards.get(n):
+            raise _Fallback  # gone, damaged, or written since the ledger: its entries are not those the rules across records saw
+        shards[n] = payload["entries"]
+    old = shards[n].get(shown)
+    if not isinstance(old, Entry):
+        raise _Fallback
+    return old

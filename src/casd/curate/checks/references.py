@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 
 from ...model.relational import Layout
 from ..issues import Issue
@@ -39,16 +39,9 @@ def targets(item: RecordFile, layout: Layout) -> tuple[str, ...]:
 @rule("dangling-reference", refs=True)
 def references_exist(ctx: Context) -> Iterator[Issue]:
     """Every reference (a ``Ref`` field, or a polymorphic ``PolyRef`` pair) names an existing record."""
-    data = ctx.dataset
     names: dict[str, Names] = {}  # per target table, built at its first dangling reference
-
-    def hint(table: str, value: str) -> str:
-        if table not in names:
-            names[table] = Names(data.tables[table])
-        return names[table].did_you_mean(value)
-
-    tables = data.tables
-    for item in data.all():
+    tables = ctx.dataset.tables
+    for item in ctx.dataset.all():
         if item.stored is None:  # not typed (inlined: this loop runs over every record on every run)
             continue
         flat = item.refs if item.refs is not None else targets(item, ctx.layout)
@@ -57,9 +50,17 @@ def references_exist(ctx: Context) -> Iterator[Issue]:
                 break
         else:
             continue
-        for loc, target, value in references_of(item, ctx.layout):  # where the dangling ones stand
-            if value not in data.tables.get(target, ()):
-                yield item.at(loc, "dangling-reference", table=target, id=value, hint=hint(target, value))
+        yield from dangling(item, tables, ctx.layout, names)
+
+
+def dangling(item: RecordFile, tables: Mapping[str, Collection[str]], layout: Layout, names: dict[str, Names]) -> Iterator[Issue]:
+    """The issues of :func:`references_exist` in one typed record, given each table's ids
+    (``names``: the suggestions made so far, per table)."""
+    for loc, target, value in references_of(item, layout):
+        if value not in tables.get(target, ()):
+            if target not in names:
+                names[target] = Names(tables.get(target, ()))
+            yield item.at(loc, "dangling-reference", table=target, id=value, hint=names[target].did_you_mean(value))
 
 
 @rule("self-reference", local=True)

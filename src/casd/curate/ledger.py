@@ -495,7 +495,8 @@ def _recheck(project: Path, ledger: Ledger, changed: list[tuple[int, str, str]])
     shards: dict[int, dict[str, Any]] = {}
     referring = next(r.codes for r in RULES if r.check is references_exist)
     elsewhere = {i.path for i in ledger.other if i.code not in referring}
-    tables = {table: set(_split(stems)) for table, stems in ledger.folders}  # each table's ids: the references' targets
+    dangled = {i.path for i in ledger.other if i.code in referring}
+    tables: dict[str, set[str]] = {}  # each table's ids, the references' targets (made when first needed: a million ids take 0.2 s)
     suggested: dict[str, Any] = {}
     looked = {f"{DATASET.as_posix()}/{table}/{stem}.yaml" for _, table, stem in changed}
     other = [i for i in ledger.other if i.path not in looked]  # (what lies in them is found again: their references)
@@ -514,7 +515,8 @@ def _recheck(project: Path, ledger: Ledger, changed: list[tuple[int, str, str]])
         then, now_read = read_across(_entry(project, ledger, shards, shown).item, here.layout), read_across(item, here.layout)
         if (then is None) != (now_read is None) or (then is not None and now_read is not None and then[0] != now_read[0]):
             raise _Fallback  # its typing or a fact changed: the rules across records that read them would find otherwise
-        if item.typed:  # its references may have changed: whether they dangle depends on nothing else
+        if then is not None and now_read is not None and (then[1] != now_read[1] or shown in dangled):  # whether they dangle depends on nothing else
+            tables = tables or {table: set(_split(stems)) for table, stems in ledger.folders}
             other += dangling(item, tables, here.layout, suggested)
         if found:
             files[shown] = found

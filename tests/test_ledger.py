@@ -95,6 +95,8 @@ def test_each_edit_is_answered_as_a_run_without_cache(project, monkeypatch, fork
         (lambda: (_edit(raid, "place_id: bishkek", "place_id: bishkekk"), validate(project, records=False)), True),  # a whole run saw it dangle
         (lambda: raid.write_text("# one more\n" + raid.read_text()), True),  # the same references as the cache has: the line moves
         (lambda: _edit(raid, "place_id: bishkekk", "place_id: bishkek"), True),
+        (lambda: _edit(raid, "place_id: bishkek", "place_id: bishkekk"), True),  # as the cache has it again, though the ledger had it fixed
+        (lambda: _edit(raid, "place_id: bishkekk", "place_id: bishkek"), True),
         (lambda: by_rename(raid, title, "title: Bishkek raid"), True),  # a save by renaming: the same names
         (lambda: (places / "bishkek.yaml").unlink(), False),  # a file removed
         (lambda: (places / "osh.yaml").write_text("id: osh\nname: Osh\nkind: city\ncountry: KGZ\n"), False),  # one added

@@ -79,6 +79,11 @@ _CRC = struct.Struct("<I")
 STATUS = struct.Struct("<qqqQ")
 
 
+#: git's "racily clean" window: a file changed this close to the time its status was taken may
+#: change again, within the clock's tick and to the same size, without its status changing
+RACY_NS = 2_000_000_000
+
+
 def status(info: os.stat_result) -> bytes:
     """A file's status (``os.stat`` or ``os.lstat``), packed as :data:`STATUS`."""
     return STATUS.pack(info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)

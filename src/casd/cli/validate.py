@@ -32,7 +32,7 @@ def validate(
     quick = ledger.answer(base) if fmt is not Format.junit else None  # (JUnit names every file checked)
     files: Iterable[str]
     if quick is not None:
-        issues, n, files = quick.issues, quick.count, iter([])
+        issues, n, files = quick.issues, quick.count, ()
     else:
         from ..curate.validate import validate as run
 

@@ -63,7 +63,7 @@ from typing import Any
 
 from .. import codekey
 from ..codekey import PACKAGE
-from ..fs import STATUS, framed, status, unframed, write_atomic
+from ..fs import RACY_NS, STATUS, framed, status, unframed, write_atomic
 from ..paths import CACHE_DIR
 from .issues import Issue
 from .load import Dataset, RecordFile
@@ -74,7 +74,6 @@ FOLDER = "validate-v4"
 MAGIC = b"casd-shard-1\n"
 #: how many files the entries are spread over
 SHARDS = 32
-RACY_NS = 2_000_000_000
 #: the file that keeps :attr:`Cache.across`, beside the shards
 ACROSS = "across-issues.bin"
 #: past this many changed files, a run keeps none of their old entries: the rules across records run again
@@ -401,6 +400,11 @@ def _held_key(project: Path) -> str:
     return str(Path(project).resolve())
 
 
+def is_held(project: Path) -> bool:
+    """Whether this process holds the project's cache in memory (:func:`hold`)."""
+    return bool(_HELD) and _held_key(project) in _HELD
+
+
 def hold(project: Path) -> Cache:
     """Keep the project's cache in memory: :func:`open_cache` gives this very object from now on
     (``casd serve``; :func:`release` ends it)."""
@@ -463,7 +467,7 @@ def open_cache(project: Path, records: bool = False) -> Cache:
     cache :func:`hold` keeps is given as it is (its records are unpickled when first read)."""
     if os.environ.get("CASD_NO_CACHE"):
         return Cache(None)
-    held = _HELD.get(_held_key(project)) if _HELD else None
+    held = _HELD.get(_held_key(project)) if is_held(project) else None
     if held is not None:
         return held
     cache = Cache(Path(project) / CACHE_DIR / FOLDER)

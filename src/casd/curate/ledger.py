@@ -59,7 +59,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import codekey
-from ..fs import MAX_SEED_BYTES, STATUS, FileRefused, framed, read_regular, status, unframed, write_atomic
+from ..fs import MAX_SEED_BYTES, RACY_NS, STATUS, FileRefused, framed, read_regular, status, unframed, write_atomic
 from ..paths import CACHE_DIR, DATASET, PACKAGE_META, RELEASES, SEEDS, TOMBSTONES
 from .issues import Issue
 
@@ -74,9 +74,6 @@ NAME = "ledger-v1.bin"
 MAGIC = b"casd-ledger-1\n"
 #: past this many changed record files, the whole validation runs (it reads them in parallel)
 MAX_CHANGED = 16
-#: git's "racily clean" window: a file changed this close to the time its status was taken may
-#: change again without its status changing
-RACY_NS = 2_000_000_000
 
 
 @dataclass(frozen=True)
@@ -96,7 +93,7 @@ class Ledger:
     """the status of every record file (:data:`casd.fs.STATUS`), in the order of :attr:`folders`"""
     racy: frozenset[int]
     """the positions in :attr:`stats` of the record files whose status is not trusted (changed
-    within :data:`RACY_NS` of its taking)"""
+    within :data:`~casd.fs.RACY_NS` of its taking)"""
     files: dict[str, tuple[Issue, ...]]
     """the issues of each record file that has any"""
     other: tuple[Issue, ...]
@@ -179,7 +176,7 @@ def inputs(project: Path, known: Inputs | None = None) -> Inputs:
             continue
         names = _names(base / name)
         out[key] = None if names is None else hashlib.sha256("\0".join(names).encode("utf-8", "surrogateescape")).hexdigest()
-        if st is not None and mtime_or_ctime(st) >= time.time_ns() - RACY_NS:
+        if st is not None and _recent(st, time.time_ns()):
             folders[key] = None
     seeds = _names(project / SEEDS)
     out["seeds/"] = seeds
@@ -244,15 +241,16 @@ def _records(data: Dataset, cache: Cache, now: int) -> tuple[tuple[tuple[str, st
     return tuple(folders), blob, racy, files
 
 
-def mtime_or_ctime(packed: bytes) -> int:
-    """The later of a packed status's mtime and ctime."""
+def _recent(packed: bytes, now: int) -> bool:
+    """Whether a packed status is too recent at ``now`` to be trusted (its mtime or its ctime
+    within :data:`~casd.fs.RACY_NS`)."""
     _, mtime, ctime, _ = STATUS.unpack(packed)
-    return int(max(mtime, ctime))
+    return bool(max(mtime, ctime) >= now - RACY_NS)
 
 
 def _racy_inputs(state: dict[str, Any], now: int) -> bool:
     """Whether a side file, seed or release file changed too close to ``now`` for its status to be trusted."""
-    return any(isinstance(v, bytes) and mtime_or_ctime(v) >= now - RACY_NS for v in state.values())
+    return any(isinstance(v, bytes) and _recent(v, now) for v in state.values())
 
 
 def _save(target: Path, ledger: Ledger) -> None:
@@ -276,8 +274,8 @@ def read(project: Path) -> Ledger | None:
 
 def _held(project: Path) -> bool:
     """Whether this process holds the project's cache in memory (``casd serve``: it answers better)."""
-    cache = sys.modules.get(f"{__package__}.cache")  # imported in any process that holds a cache
-    return cache is not None and bool(cache._HELD) and cache._held_key(project) in cache._HELD
+    cache = sys.modules.get(f"{__package__}.cache")  # imported in any process that holds a cache (not here: 0.2 s)
+    return cache is not None and bool(cache.is_held(project))
 
 
 def answer(project: Path) -> Answer | None:
@@ -311,7 +309,7 @@ def answer(project: Path) -> Answer | None:
     if not changed:
         return Answer(sorted({*ledger.other, *(i for found in ledger.files.values() for i in found)}), ledger.count)
     try:
-        return _recheck(project, ledger, changed)
+        return _recheck(project, ledger, changed)  # (which saves the ledger, folders' statuses and all)
     except _Fallback:
         return None
 
@@ -400,17 +398,17 @@ class _Taking:
 
     def result(self) -> bytes | None:
         """The statuses (None: a file is gone, or a child was cut short)."""
-        if not self.children:
+        if self.children:
+            got = []
+            for _, fd in self.children:
+                with os.fdopen(fd, "rb") as pipe:
+                    got.append(pipe.read())
+            self.children = [(pid, -1) for pid, _ in self.children]
+            self.end()
+            stats: bytes | None = b"".join(part[1:] for part in got) if all(part[:1] == b"+" for part in got) else None
+        else:
             stats = _take(self.project, _parts(self.ledger, 1)[0])
-            return stats if stats is not None and len(stats) == len(self.ledger.stats) else None
-        got = []
-        for _, fd in self.children:
-            with os.fdopen(fd, "rb") as pipe:
-                got.append(pipe.read())
-        self.children = [(pid, -1) for pid, _ in self.children]
-        self.end()
-        stats = b"".join(part[1:] for part in got)
-        return stats if all(part[:1] == b"+" for part in got) and len(stats) == len(self.ledger.stats) else None
+        return stats if stats is not None and len(stats) == len(self.ledger.stats) else None
 
     def end(self) -> None:
         """End the children (at once, if their statuses were not read) and reap them."""
@@ -523,7 +521,7 @@ def _recheck(project: Path, ledger: Ledger, changed: list[tuple[int, str, str]])
         stats[position * size : (position + 1) * size] = kept["stat"]
     now = time.time_ns()
     for position, _, _ in changed:  # its status as just taken: trusted once it is old enough
-        if mtime_or_ctime(bytes(stats[position * size : (position + 1) * size])) >= now - RACY_NS:
+        if _recent(bytes(stats[position * size : (position + 1) * size]), now):
             racy.add(position)
         else:
             racy.discard(position)

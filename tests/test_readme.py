@@ -29,8 +29,9 @@ def test_python_snippets_run():
     snippets = [b for b in blocks("python") if "pyspark" not in b]  # Spark's needs a Spark installation
     assert len(snippets) == len(blocks("python")) - 1 >= 4
     for code in snippets:  # each in a fresh interpreter, from the repository root
-        r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
-        assert r.returncode == 0, code + r.stderr
+        # (with faulthandler: a crash in a library prints the Python stack that led to it)
+        r = subprocess.run([sys.executable, "-X", "faulthandler", "-c", code], cwd=ROOT, capture_output=True, text=True)
+        assert r.returncode == 0, f"{code}\nexit {r.returncode}\n{r.stdout[-2000:]}\n{r.stderr}"
 
 
 def test_counts_cover_every_table_of_the_release_they_name():

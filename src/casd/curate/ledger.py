@@ -66,7 +66,8 @@ from .issues import Issue
 if TYPE_CHECKING:
     from .cache import Cache
     from .evidence import SeedText
-    from .load import Dataset
+    from .graph import Change, Key, Node
+    from .load import Dataset, RecordFile
 
 #: the ledger's file, in the cache's folder
 NAME = "ledger-v1.bin"
@@ -98,8 +99,9 @@ class Ledger:
     """the issues of each record file that has any"""
     other: tuple[Issue, ...]
     """every other issue"""
-    shards: dict[int, int]
-    """when each shard of the cache was written (:attr:`casd.curate.cache.Cache.written_ns`)"""
+    graph: tuple[dict[str, bytes], dict[str, bytes]]
+    """what the rules across records read of every typed record, and who refers to whom
+    (:meth:`casd.curate.graph.Graph.parts`)"""
     seeds: dict[str, tuple[str, str]]
     """each source's seed file (relative to the project) and its sha256, for the seeds that loaded"""
     seed_state: tuple[dict[str, str], str]
@@ -155,6 +157,8 @@ class Inputs:
     folders: dict[str, bytes | None]
     """each table folder's own status when it was listed (None if it had changed too recently to
     be trusted): while it is the same, no name in the folder changed, and it is not listed again"""
+    names: dict[str, tuple[str, ...]]
+    """the names of each table folder listed this time"""
 
 
 def inputs(project: Path, known: Inputs | None = None) -> Inputs:
@@ -166,6 +170,7 @@ def inputs(project: Path, known: Inputs | None = None) -> Inputs:
     top = _names(base) or ()
     out["dataset/"] = tuple((name, os.path.isdir(base / name)) for name in top)
     folders: dict[str, bytes | None] = {}
+    listed: dict[str, tuple[str, ...]] = {}
     for name in top:
         if not os.path.isdir(base / name):
             continue
@@ -176,6 +181,8 @@ def inputs(project: Path, known: Inputs | None = None) -> Inputs:
             continue
         names = _names(base / name)
         out[key] = None if names is None else hashlib.sha256("\0".join(names).encode("utf-8", "surrogateescape")).hexdigest()
+        if names is not None:
+            listed[key] = names
         if st is not None and _recent(st, time.time_ns()):
             folders[key] = None
     seeds = _names(project / SEEDS)
@@ -188,7 +195,7 @@ def inputs(project: Path, known: Inputs | None = None) -> Inputs:
         out[f"{rel}/"] = tuple(sorted(dirs + files))
         for name in files:
             out[f"{rel}/{name}"] = _stat(Path(folder) / name)
-    return Inputs(out, folders)
+    return Inputs(out, folders, listed)
 
 
 def write(project: Path, before: Inputs, data: Dataset, cache: Cache, seeds: Mapping[str, SeedText], issues: list[Issue]) -> None:
@@ -198,6 +205,7 @@ def write(project: Path, before: Inputs, data: Dataset, cache: Cache, seeds: Map
     without a cache entry: an unreadable file or a symbolic link; a shard not written), the old
     ledger is removed instead: the next run is a whole one, and writes it."""
     from .anchors import seed_state
+    from .graph import Graph
 
     target = path_of(project)
     try:
@@ -210,24 +218,32 @@ def write(project: Path, before: Inputs, data: Dataset, cache: Cache, seeds: Map
     records = _records(data, cache, now)
     if records is None:
         return
-    folders, stats, racy, files = records
+    folders, stats, racy, files, nodes = records
     own = {i for found in files.values() for i in found}
     sources = {sid: (str(item.record.file), seeds[sid].sha256) for sid, item in data.tables["sources"].items() if sid in seeds and item.record is not None}  # type: ignore[attr-defined]  # a Source
-    ledger = Ledger(codekey.key(), now, before.state, before.folders, folders, stats, racy, files, tuple(i for i in issues if i not in own), dict(cache.written_ns), sources, seed_state(seeds))
+    other = tuple(i for i in issues if i not in own)
+    ledger = Ledger(codekey.key(), now, before.state, before.folders, folders, stats, racy, files, other, Graph.of(nodes).parts(), sources, seed_state(seeds))
     _save(target, ledger)
 
 
-def _records(data: Dataset, cache: Cache, now: int) -> tuple[tuple[tuple[str, str], ...], bytes, frozenset[int], dict[str, tuple[Issue, ...]]] | None:
+def _records(data: Dataset, cache: Cache, now: int) -> tuple[tuple[tuple[str, str], ...], bytes, frozenset[int], dict[str, tuple[Issue, ...]], list[tuple[str, str, Node]]] | None:
     """The ledger's :attr:`~Ledger.folders`, :attr:`~Ledger.stats`, :attr:`~Ledger.racy` and
     :attr:`~Ledger.files`, from the run's tables (in the order of its listing: each table folder's
-    record files, by id) and the cache's entries (None if a record file has none)."""
+    record files, by id) and the cache's entries (None if a record file has none), and the nodes
+    of its :attr:`~Ledger.graph`."""
+    from ..model.relational import layout
+    from .checks import fact_values
+    from .checks.references import targets
+
     folders: list[tuple[str, str]] = []
     stats: list[bytes] = []
     files: dict[str, tuple[Issue, ...]] = {}
+    nodes: list[tuple[str, str, Node]] = []
     entries = cache.entries
+    here = layout()
     for table, items in data.tables.items():
         key = f"{DATASET.as_posix()}/{table}/"
-        for stem in items:
+        for stem, item in items.items():
             entry = entries.get(f"{key}{stem}.yaml")
             if entry is None:
                 return None
@@ -235,10 +251,14 @@ def _records(data: Dataset, cache: Cache, now: int) -> tuple[tuple[tuple[str, st
             mine = entry.issues + entry.anchor_issues + (entry.rule_issues or ())
             if mine:
                 files[f"{key}{stem}.yaml"] = mine
+            if item.stored is not None:
+                values = fact_values(item)
+                assert values is not None  # (a typed record has facts)
+                nodes.append((table, stem, (values, targets(item, here))))
         folders.append((table, "\0".join(items)))
     blob = b"".join(stats)
     racy = frozenset(n for n, (_, mtime, ctime, _) in enumerate(STATUS.iter_unpack(blob)) if max(mtime, ctime) >= now - RACY_NS)
-    return tuple(folders), blob, racy, files
+    return tuple(folders), blob, racy, files, nodes
 
 
 def _recent(packed: bytes, now: int) -> bool:
@@ -289,29 +309,62 @@ def answer(project: Path) -> Answer | None:
         return None
     taking = _Taking(project, ledger)
     try:
-        now = inputs(project, Inputs(ledger.inputs, ledger.folders_status))
-        if now.state != ledger.inputs:
+        now = inputs(project, Inputs(ledger.inputs, ledger.folders_status, {}))
+        if any(not _folder(key, ledger) for key in _differ(now.state, ledger.inputs)):
             return None
         from ..model.relational import layout
         from . import alone, cache  # noqa: F401 - what checking a changed file needs: imported, and its layout made, while the statuses are taken
 
         layout()
+        listed = _relisted(ledger, now)
         stats = taking.result()
     finally:
         taking.end()
-    changed = None if stats is None else _changed(ledger, stats)
-    if changed is None:
+    changes = None if stats is None or listed is None else _changes(ledger, stats, listed)
+    if changes is None:
         return None
     if now.folders != ledger.folders_status:  # a folder listed again (a save by renaming, say): not the next time
         ledger = replace(ledger, folders_status=now.folders)
-        if not changed:
+        if not changes.any:
             _save(path_of(project), ledger)
-    if not changed:
+    if not changes.any:
         return Answer(sorted({*ledger.other, *(i for found in ledger.files.values() for i in found)}), ledger.count)
     try:
-        return _recheck(project, ledger, changed)  # (which saves the ledger, folders' statuses and all)
+        return _recheck(project, replace(ledger, inputs=now.state), changes)  # (which saves the ledger, folders' statuses and all)
     except _Fallback:
         return None
+
+
+def _differ(now: dict[str, Any], then: dict[str, Any]) -> list[str]:
+    """The inputs whose state differs."""
+    return [key for key in now.keys() | then.keys() if now.get(key) != then.get(key)]
+
+
+def _folder(key: str, ledger: Ledger) -> bool:
+    """Whether an input is one of the ledger's table folders (whose names may change: files added or removed)."""
+    table = key.removeprefix(f"{DATASET.as_posix()}/").removesuffix("/")
+    return key == f"{DATASET.as_posix()}/{table}/" and any(t == table for t, _ in ledger.folders)
+
+
+#: what a folder's listing reports of its names (a folder that has or had one is not patched)
+_MISPLACED = frozenset({"hidden-file", "bad-file-name"})
+
+
+def _relisted(ledger: Ledger, now: Inputs) -> dict[str, list[str]] | None:
+    """The record files now of each table folder whose names changed, by id (None: a name in it
+    is misplaced, or was, or the folder could not be listed)."""
+    from .load import folder_files
+
+    out: dict[str, list[str]] = {}
+    for key in _differ(now.state, ledger.inputs):
+        if key not in now.names:
+            return None
+        table = key.removeprefix(f"{DATASET.as_posix()}/").removesuffix("/")
+        files, misplaced = folder_files(table, "", key.removesuffix("/"), list(now.names[key]))
+        if misplaced or any(i.code in _MISPLACED and i.path.startswith(key) for i in ledger.other):
+            return None
+        out[table] = [stem for _, stem, _ in files]
+    return out
 
 
 class _Fallback(Exception):
@@ -340,8 +393,13 @@ def _parts(ledger: Ledger, n: int) -> list[_Part]:
     return parts
 
 
+#: the status taken of a record file that is gone
+GONE = bytes(STATUS.size)
+
+
 def _take(project: Path, part: _Part) -> bytes | None:
-    """The status of every record file of a part, in its order (None: one is gone)."""
+    """The status of every record file of a part, in its order (:data:`GONE` for a file that is
+    gone; None: a folder is gone, or a status cannot be taken)."""
     now: list[bytes] = []
     for table, stems in part:
         try:
@@ -351,7 +409,10 @@ def _take(project: Path, part: _Part) -> bytes | None:
         try:
             take = now.append
             for stem in stems:
-                take(status(os.stat(f"{stem}.yaml", dir_fd=fd, follow_symlinks=False)))
+                try:
+                    take(status(os.stat(f"{stem}.yaml", dir_fd=fd, follow_symlinks=False)))
+                except FileNotFoundError:
+                    take(GONE)
         except OSError:
             return None
         finally:
@@ -445,6 +506,57 @@ def _changed(ledger: Ledger, stats: bytes) -> list[tuple[int, str, str]] | None:
     return out
 
 
+@dataclass(frozen=True)
+class _Changes:
+    """The record files changed since the ledger was written."""
+
+    edited: list[tuple[int, str, str]]
+    """``(position in the ledger, table, id)`` of each file whose status differs or is not trusted"""
+    added: list[tuple[str, str]]
+    """``(table, id)`` of each file added"""
+    removed: list[tuple[int, str, str]]
+    """``(position in the ledger, table, id)`` of each file removed"""
+    stems: dict[str, list[str]]
+    """each table folder whose names changed: its record files' ids now, in order"""
+
+    @property
+    def any(self) -> bool:
+        return bool(self.edited or self.added or self.removed)
+
+
+def _changes(ledger: Ledger, stats: bytes, listed: dict[str, list[str]]) -> _Changes | None:
+    """What changed, from the statuses taken and the folders listed again (None: more than
+    :data:`MAX_CHANGED` files, or a listing and a status that disagree: a file changing as they
+    were taken)."""
+    changed = _changed(ledger, stats)
+    if changed is None:
+        return None
+    size = STATUS.size
+    now = {table: set(stems) for table, stems in listed.items()}
+    edited: list[tuple[int, str, str]] = []
+    removed: list[tuple[int, str, str]] = []
+    for position, table, stem in changed:
+        gone = stats[position * size : (position + 1) * size] == GONE
+        if table in now and stem not in now[table]:
+            if not gone:
+                return None
+            removed.append((position, table, stem))
+        elif gone:
+            return None
+        else:
+            edited.append((position, table, stem))
+    added: list[tuple[str, str]] = []
+    for table, joined in ledger.folders:
+        if table in now:
+            then = set(_split(joined))
+            if then - now[table] != {stem for _, t, stem in removed if t == table}:
+                return None
+            added += [(table, stem) for stem in listed[table] if stem not in then]
+    if len(edited) + len(added) + len(removed) > MAX_CHANGED:
+        return None
+    return _Changes(edited, added, removed, listed)
+
+
 class _Seeds(Mapping[str, "SeedText"]):
     """Each source's seed, read when a record first cites it (checked against the sha256 the ledger
     has: a seed changed behind a status that looks the same is not used)."""
@@ -478,69 +590,211 @@ class _Seeds(Mapping[str, "SeedText"]):
         return len(self.files)
 
 
-def _recheck(project: Path, ledger: Ledger, changed: list[tuple[int, str, str]]) -> Answer:
-    """Check the changed record files on their own, and patch the ledger with them (:class:`_Fallback`
-    if the rules across records might find otherwise, or a file cannot be checked here)."""
-    from .alone import check_alone, setting
-    from .checks import RULES, read_across
-    from .checks.references import dangling, references_exist
-    from .load import read_file
+#: past this many unchanged record files whose references must be checked again (those that referred
+#: to a removed record, or held a dangling reference when a table's ids changed), the whole validation runs
+MAX_REFERRING = 64
 
-    here = setting(project, _Seeds(project, ledger.seeds), ledger.seed_state)
-    files = dict(ledger.files)
-    stats = bytearray(ledger.stats)
-    racy = set(ledger.racy)
-    shards: dict[int, dict[str, Any]] = {}
-    referring = next(r.codes for r in RULES if r.check is references_exist)
-    elsewhere = {i.path for i in ledger.other if i.code not in referring}
-    tables = _Ids(ledger)
-    suggested: dict[str, Any] = {}
-    looked = {f"{DATASET.as_posix()}/{table}/{stem}.yaml" for _, table, stem in changed}
-    other = [i for i in ledger.other if i.path not in looked]  # (what lies in them is found again: their references)
-    size = STATUS.size
-    for position, table, stem in changed:
-        shown = f"{DATASET.as_posix()}/{table}/{stem}.yaml"
-        if table == "sources" or shown in elsewhere:
-            raise _Fallback  # the seeds, or an issue of another rule across records (its place may have moved)
-        item, problems, kept, _ = read_file(table, stem, shown, os.path.join(project, shown))
-        if item is None or "stat" not in kept:
-            raise _Fallback  # unreadable, or not a regular file: not kept by the cache
-        found = tuple(problems)
-        if item.typed:
-            alone = check_alone(item, here)
-            found += alone["anchor_issues"] + alone["rule_issues"]
-        then, now_read = read_across(_entry(project, ledger, shards, shown).item, here.layout), read_across(item, here.layout)
-        if (then is None) != (now_read is None) or (then is not None and now_read is not None and then[0] != now_read[0]):
-            raise _Fallback  # its typing or a fact changed: the rules across records that read them would find otherwise
-        if now_read is not None:  # its references, which may have changed: whether they dangle depends on nothing else
-            other += dangling(item, tables, here.layout, suggested)
-        if found:
-            files[shown] = found
-        else:
-            files.pop(shown, None)
-        stats[position * size : (position + 1) * size] = kept["stat"]
-    now = time.time_ns()
-    for position, _, _ in changed:  # its status as just taken: trusted once it is old enough
-        if _recent(bytes(stats[position * size : (position + 1) * size]), now):
-            racy.add(position)
-        else:
-            racy.discard(position)
-    ledger = replace(ledger, written_ns=now, stats=bytes(stats), racy=frozenset(racy), files=files, other=tuple(other))
+
+def _shown(table: str, stem: str) -> str:
+    return f"{DATASET.as_posix()}/{table}/{stem}.yaml"
+
+
+def _recheck(project: Path, ledger: Ledger, changes: _Changes) -> Answer:
+    """Check the changed record files on their own, find again what the rules across records find
+    in them and in their neighbours, and patch the ledger with it (:class:`_Fallback` if a rule
+    might find otherwise elsewhere, or a file cannot be checked here)."""
+    patch = _Patch(project, ledger, changes)
+    patch.read()
+    patch.near()
+    patch.ids()
+    patch.references()
+    ledger = replace(_moved(ledger, changes, patch.taken), files=patch.files, other=tuple(patch.other), graph=patch.graph.parts())
     _save(path_of(project), ledger)
-    return Answer(sorted({*other, *(i for found in files.values() for i in found)}), ledger.count)
+    return Answer(sorted({*ledger.other, *(i for found in ledger.files.values() for i in found)}), ledger.count)
+
+
+class _Patch:
+    """The ledger's issues, patched for the record files changed (:func:`_recheck`, step by step)."""
+
+    def __init__(self, project: Path, ledger: Ledger, changes: _Changes):
+        from .alone import setting
+        from .checks import RULES
+        from .checks.references import references_exist
+        from .graph import Graph
+
+        self.project, self.changes = project, changes
+        self.refs_codes = next(r.codes for r in RULES if r.check is references_exist)
+        if any(not r.local and not r.near and not r.ids and r.check is not references_exist for r in RULES):
+            raise _Fallback  # a rule across records whose issues the ledger cannot find apart
+        self.here = setting(project, _Seeds(project, ledger.seeds), ledger.seed_state)
+        self.graph = Graph(*ledger.graph)
+        self.tables = _Ids(ledger, changes.stems)
+        self.looked = {(t, stem): _shown(t, stem) for _, t, stem in changes.edited + changes.removed} | {key: _shown(*key) for key in changes.added}
+        if any(t == "sources" for t, _ in self.looked):
+            raise _Fallback  # the seeds
+        paths = set(self.looked.values())
+        self.held = {i.code for i in ledger.other if i.path in paths}  # what the rules across records found in them: found again
+        self.files = dict(ledger.files)
+        self.other = [i for i in ledger.other if i.path not in paths]
+        self.fresh: dict[Key, RecordFile] = {}
+        self.before: dict[Key, Node | None] = {}
+        self.moved: dict[Key, Change] = {}
+        self.taken: dict[Key, bytes] = {}
+
+    def read(self) -> None:
+        """Read and check each changed or added file on its own; note whose typing or facts changed."""
+        from .alone import check_alone
+        from .checks import fact_values
+        from .checks.references import targets
+        from .graph import Change
+        from .load import read_file
+
+        for key in [(t, stem) for _, t, stem in self.changes.edited] + self.changes.added:
+            shown = self.looked[key]
+            item, problems, kept, _ = read_file(key[0], key[1], shown, os.path.join(self.project, shown))
+            if item is None or "stat" not in kept:
+                raise _Fallback  # unreadable, or not a regular file: not kept by the cache
+            found = tuple(problems)
+            node: Node | None = None
+            if item.typed:
+                alone = check_alone(item, self.here)
+                found += alone["anchor_issues"] + alone["rule_issues"]
+                values = fact_values(item)
+                assert values is not None
+                node = (values, targets(item, self.here.layout))
+            then = self.before[key] = self.graph.get(key)
+            if key in self.changes.added or (then is None) != (node is None) or (then is not None and node is not None and then[0] != node[0]):
+                self.moved[key] = Change(then, node, item)
+            self.graph.set(key, node)
+            self.fresh[key] = item
+            if found:
+                self.files[shown] = found
+            else:
+                self.files.pop(shown, None)
+            self.taken[key] = kept["stat"]
+        for _, t, stem in self.changes.removed:
+            self.moved[t, stem] = Change(self.graph.get((t, stem)), None, None)
+            self.graph.set((t, stem), None)
+            self.files.pop(self.looked[t, stem], None)
+
+    def near(self) -> None:
+        """What each ``near`` rule finds in the changed records and their neighbours."""
+        from .checks import RULES
+        from .graph import Change, TooFar, near
+
+        for r in RULES:
+            if not r.near:
+                continue
+            mine = dict(self.moved)
+            if self.held & set(r.codes):  # an issue of its in a changed file, whose place may have moved
+                mine.update({key: Change(self.before[key], self.graph.get(key), item) for key, item in self.fresh.items() if key not in mine})
+            try:
+                places, found = near(r, mine, self.graph, self.tables.__getitem__, self.project, self.here.layout)
+            except TooFar as e:
+                raise _Fallback from e
+            self.other = [i for i in self.other if not (i.code in r.codes and i.path in places)] + found
+
+    def ids(self) -> None:
+        """What the rules that read ids find, if a table's ids changed or an issue of theirs is in a changed file."""
+        from ..model.records import Tombstone
+        from .anchors import Anchors
+        from .checks import RULES, Context
+        from .load import read_lists
+
+        mine = [r for r in RULES if r.ids]
+        if not (self.changes.added or self.changes.removed or any(self.held & set(r.codes) for r in mine)):
+            return
+        retired = read_lists(self.project, TOMBSTONES, {"retired": Tombstone})[0]["retired"]
+        ctx = Context(_id_view(self.project, self.tables, self.fresh), Anchors({}, {}), self.here.layout, tuple(retired), cached=True)
+        for r in mine:
+            self.other = [i for i in self.other if i.code not in r.codes] + list(r.check(ctx))
+
+    def references(self) -> None:
+        """Whether the references dangle: of each changed file, and of the unchanged files whose
+        answer may have changed (they referred to a record now gone or untyped; they held a dangling
+        reference and a table's ids changed)."""
+        from .checks.references import dangling
+        from .load import read_file
+
+        suggested: dict[str, Any] = {}
+        for item in self.fresh.values():
+            if item.typed:
+                self.other += dangling(item, self.tables, self.here.layout, suggested)
+        again = {k for key, change in self.moved.items() if change.after is None for k in self.graph.referrers(key)}
+        if self.changes.added or self.changes.removed:
+            again.update(_key(i.path) for i in self.other if i.code in self.refs_codes)
+        again -= self.fresh.keys()
+        if len(again) > MAX_REFERRING:
+            raise _Fallback
+        for key in sorted(again):
+            shown = _shown(*key)
+            again_read, _, _, _ = read_file(key[0], key[1], shown, os.path.join(self.project, shown))
+            if again_read is None or not again_read.typed:
+                raise _Fallback  # changed since its status was taken
+            self.other = [i for i in self.other if not (i.path == shown and i.code in self.refs_codes)] + list(dangling(again_read, self.tables, self.here.layout, suggested))
+
+
+def _key(shown: str) -> tuple[str, str]:
+    table, _, name = shown.removeprefix(f"{DATASET.as_posix()}/").partition("/")
+    return table, name.removesuffix(".yaml")
+
+
+def _moved(ledger: Ledger, changes: _Changes, taken: dict[tuple[str, str], bytes]) -> Ledger:
+    """The ledger's folders, statuses and untrusted statuses, with the files changed, added and
+    removed (``taken``: the status of each file read)."""
+    size = STATUS.size
+    now = time.time_ns()
+    edited = {(t, stem): position for position, t, stem in changes.edited}
+    folders: list[tuple[str, str]] = []
+    blobs: list[bytes] = []
+    racy: set[int] = set()
+    old_at = new_at = 0
+    for table, joined in ledger.folders:
+        old = _split(joined)
+        block = ledger.stats[old_at * size : (old_at + len(old)) * size]
+        if table in changes.stems:
+            stems = changes.stems[table]
+            where = {stem: i for i, stem in enumerate(old)}
+            part = bytearray()
+            for j, stem in enumerate(stems):
+                if (table, stem) in taken:
+                    part += taken[table, stem]
+                else:
+                    i = where[stem]
+                    part += block[i * size : (i + 1) * size]
+                    if old_at + i in ledger.racy:
+                        racy.add(new_at + j)
+            joined = "\0".join(stems)
+        else:
+            stems = old
+            part = bytearray(block)
+            racy.update(new_at + i - old_at for i in ledger.racy if old_at <= i < old_at + len(old) and (table, old[i - old_at]) not in edited)
+        for j, stem in enumerate(stems):
+            if (table, stem) in taken:
+                stat = taken[table, stem]
+                if table not in changes.stems:
+                    part[j * size : (j + 1) * size] = stat
+                if _recent(stat, now):
+                    racy.add(new_at + j)
+        folders.append((table, joined))
+        blobs.append(bytes(part))
+        old_at += len(old)
+        new_at += len(stems)
+    return replace(ledger, written_ns=now, folders=tuple(folders), stats=b"".join(blobs), racy=frozenset(racy))
 
 
 class _Ids(Mapping[str, set[str]]):
-    """Each table's record ids, as the ledger has them (a table's made when first asked for: the
-    events of a million records are 240,000 ids)."""
+    """Each table's record ids now: the ledger's, or those of its folder listed again (a table's
+    made when first asked for: the events of a million records are 240,000 ids)."""
 
-    def __init__(self, ledger: Ledger):
+    def __init__(self, ledger: Ledger, stems: dict[str, list[str]]):
         self.joined = dict(ledger.folders)
+        self.stems = stems
         self.made: dict[str, set[str]] = {}
 
     def __getitem__(self, table: str) -> set[str]:
         if table not in self.made:
-            self.made[table] = set(_split(self.joined[table]))
+            self.made[table] = set(self.stems[table]) if table in self.stems else set(_split(self.joined[table]))
         return self.made[table]
 
     def __iter__(self) -> Iterator[str]:
@@ -550,18 +804,34 @@ class _Ids(Mapping[str, set[str]]):
         return len(self.joined)
 
 
-def _entry(project: Path, ledger: Ledger, shards: dict[int, dict[str, Any]], shown: str) -> Any:
-    """A record file's entry in the cache's shard, as it was when the ledger was written: what the
-    rules across records read when they found the ledger's issues (``shards``: those read so far)."""
-    from .cache import FOLDER, Entry, read_shard, shard_of
+class _IdTable(Mapping[str, Any]):
+    """A table's records as a rule that reads only ids (:attr:`casd.curate.checks.Rule.ids`) sees
+    them: each id, and a record file whose positions are read from it if an issue is placed in it."""
 
-    n = shard_of(shown)
-    if n not in shards:
-        payload = read_shard(project / CACHE_DIR / FOLDER, n)
-        if payload is None or payload.get("written_ns") != ledger.shards.get(n):
-            raise _Fallback  # gone, damaged, or written since the ledger: its entries are not those the rules across records saw
-        shards[n] = payload["entries"]
-    old = shards[n].get(shown)
-    if not isinstance(old, Entry):
-        raise _Fallback
-    return old
+    def __init__(self, project: Path, table: str, ids: set[str], fresh: Mapping[tuple[str, str], Any]):
+        self.project, self.table, self.ids, self.fresh = project, table, ids, fresh
+
+    def __getitem__(self, rid: str) -> Any:
+        from .graph import placed
+        from .load import RecordFile
+
+        if rid not in self.ids:
+            raise KeyError(rid)
+        item = self.fresh.get((self.table, rid))
+        return item if item is not None else RecordFile(self.table, rid, _shown(self.table, rid), placed(self.project, _shown(self.table, rid)))
+
+    def __contains__(self, rid: object) -> bool:
+        return rid in self.ids
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.ids)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def _id_view(project: Path, tables: _Ids, fresh: Mapping[tuple[str, str], Any]) -> Dataset:
+    """The dataset as a rule that reads only ids sees it."""
+    from .load import Dataset
+
+    return Dataset(project, {t: _IdTable(project, t, tables[t], fresh) for t in tables})  # type: ignore[misc]  # a mapping for a dict: the rule only looks ids up

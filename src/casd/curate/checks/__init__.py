@@ -21,6 +21,14 @@ A rule that declares ``reads`` or ``refs`` reads nothing of the dataset but thos
 table and whether each record typed: its issues are kept in the validation cache, and a run after
 an edit runs it again only if the edit changed any of that (:func:`run`). A rule across records
 that reads anything else (side files, the published releases) declares neither and runs every time.
+
+Two more declarations let a one-shot run after a few edits (:mod:`casd.curate.ledger`) find a rule's
+issues again without running it on every record. ``near=True``, with ``reads``: the rule's issues in
+a record depend only on the facts of that record and of the records it refers to or that refer to
+it, within the tables it reads (:func:`casd.curate.graph.near` runs it on those records alone).
+``ids=True``, for a rule that declares no ``reads``: it reads nothing of the records but each table's
+ids (and side files or the published releases), and places its issues at a record's ``id``. A rule
+across records that declares neither makes such a run check every record.
 """
 
 from __future__ import annotations
@@ -73,6 +81,12 @@ class Rule:
     registered with :func:`fact`), through :func:`facts`."""
     refs: bool = False
     """Whether the rule reads the references of the records (:func:`~casd.curate.checks.references.targets`)."""
+    near: bool = False
+    """Whether the rule's issues in a record depend only on the facts of that record and of its
+    neighbours (the records it refers to, and those that refer to it) in the tables it reads."""
+    ids: bool = False
+    """Whether the rule reads nothing of the records but each table's ids (a rule that runs every
+    time: it reads side files or the published releases too)."""
 
     @property
     def kept(self) -> bool:
@@ -84,19 +98,26 @@ class Rule:
 RULES: list[Rule] = []
 
 
-def rule(*codes: str, local: bool = False, reads: Mapping[str, tuple[str, ...]] | None = None, refs: bool = False) -> Callable[[Check], Check]:
+def rule(
+    *codes: str, local: bool = False, reads: Mapping[str, tuple[str, ...]] | None = None, refs: bool = False, near: bool = False, ids: bool = False
+) -> Callable[[Check], Check]:
     """Register a check and the codes it emits (unknown codes fail at import); ``local=True`` for a
     rule that reads only each record itself (and its evidence), never another record; ``reads``
     for a rule across records: the fields it reads of each table's records, through :func:`facts`;
-    ``refs=True`` for one that reads the references records make."""
+    ``refs=True`` for one that reads the references records make; ``near`` and ``ids``: see
+    :attr:`Rule.near` and :attr:`Rule.ids`."""
     for code in codes:
         if code not in CODES:
             raise KeyError(f"rule code {code!r} is not defined in casd.curate.issues.CODES")
-    if local and (reads or refs):
+    if local and (reads or refs or near or ids):
         raise ValueError("a local rule reads its records themselves: it declares no facts")
+    if near and not reads:
+        raise ValueError("a near rule declares the facts it reads")
+    if ids and (reads or refs or near):
+        raise ValueError("a rule that reads only ids declares no facts")
 
     def register(func: Check) -> Check:
-        RULES.append(Rule(func.__name__, codes, func, (func.__doc__ or "").strip(), local, dict(reads or {}), refs))
+        RULES.append(Rule(func.__name__, codes, func, (func.__doc__ or "").strip(), local, dict(reads or {}), refs, near, ids))
         _fields.cache_clear()
         facts_class.cache_clear()
         return func
@@ -138,6 +159,15 @@ def values_of(made: Facts) -> tuple[Any, ...]:
     """The facts' values, in the order of the slots (what :func:`facts` makes them again from; a
     function, not a method: a fact may have any name)."""
     return tuple(getattr(made, name) for name in made.__slots__)
+
+
+def fact_values(item: RecordFile) -> tuple[Any, ...] | None:
+    """The values of what the rules across records read of a record file (None: it did not type),
+    as the validation cache keeps them."""
+    made = item.facts if item.facts is not None else facts(item)
+    if made is None:
+        return None
+    return made if type(made) is tuple else values_of(made)
 
 
 def as_values(made: Facts) -> tuple[Any, ...]:

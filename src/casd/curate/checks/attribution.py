@@ -32,7 +32,7 @@ def hedged_quotes(event: Event) -> tuple[tuple[str, str], ...]:
     return tuple((quote, hedge.group()) for quote in quotes if (hedge := HEDGES.search(quote)))
 
 
-@rule("attribution-unhedged", "attribution-hedged-quote", reads={"actors": ("names",), "events": ("unalleged", "hedged_quotes")})
+@rule("attribution-unhedged", "attribution-hedged-quote", reads={"actors": ("names",), "events": ("unalleged", "hedged_quotes")}, near=True)
 def attributions_are_allegations(ctx: Context) -> Iterator[Issue]:
     """A participant whose role is attributed (``attributed_by_id``) has an ``alleged-*`` role; a
     participant named in a hedged evidence quote is flagged for review (a warning)."""

@@ -83,7 +83,7 @@ def _disjoint(a: str, b: str) -> bool:
     return bool((x.start and y.end and x.start > y.end) or (y.start and x.end and y.start > x.end))
 
 
-@rule("date-outside-context", reads={"statements": ("date", "setting_id"), "events": ("date", "part_of")})
+@rule("date-outside-context", reads={"statements": ("date", "setting_id"), "events": ("date", "part_of")}, near=True)
 def dates_agree_with_context(ctx: Context) -> Iterator[Issue]:
     """A statement falls within its setting's dates; a part of an event within the whole."""
     events = ctx.dataset.tables["events"]

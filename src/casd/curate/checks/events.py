@@ -16,7 +16,7 @@ def part_of(rec: Event) -> tuple[str, ...]:
     return tuple(r.event_id for r in rec.related if r.relation == "part-of")
 
 
-@rule("aggregate-unmarked", "aggregate-without-parts", reads={"events": ("aggregate", "part_of")})
+@rule("aggregate-unmarked", "aggregate-without-parts", reads={"events": ("aggregate", "part_of")}, near=True)
 def aggregates_are_marked(ctx: Context) -> Iterator[Issue]:
     """An event that others are ``part-of`` has ``aggregate: true``, and only such an event."""
     events = ctx.dataset.tables["events"]

@@ -49,7 +49,7 @@ def _shown(b: tuple[float, float]) -> str:
     return lo if b[0] == b[1] else f"{lo} to {hi}"
 
 
-@rule("figure-alternative-overlap", reads={"figures": ("notes", "alternatives", "low", "high", "value", "qualifier")})
+@rule("figure-alternative-overlap", reads={"figures": ("notes", "alternatives", "low", "high", "value", "qualifier")}, near=True)
 def overlapping_alternatives_are_explained(ctx: Context) -> Iterator[Issue]:
     """Alternatives whose numeric bounds overlap state in ``notes`` how they disagree."""
     figures = ctx.dataset.tables["figures"]
@@ -66,7 +66,7 @@ def overlapping_alternatives_are_explained(ctx: Context) -> Iterator[Issue]:
                 yield item.at(("alternatives", i), "figure-alternative-overlap", other=other_id, other_range=_shown(theirs), range=_shown(mine))
 
 
-@rule("figure-alternative-mismatch", "figure-alternative-one-way", "figure-both-preferred", reads={"figures": ("alternatives", "measure", "subject_table", "subject_id", "rank")})
+@rule("figure-alternative-mismatch", "figure-alternative-one-way", "figure-both-preferred", reads={"figures": ("alternatives", "measure", "subject_table", "subject_id", "rank")}, near=True)
 def alternatives_agree(ctx: Context) -> Iterator[Issue]:
     """Alternatives share subject and measure, list each other, and at most one is preferred."""
     figures = ctx.dataset.tables["figures"]

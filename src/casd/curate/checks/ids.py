@@ -75,7 +75,7 @@ def _remember(project: Path, ids: dict[str, tuple[str, ...]]) -> None:
         pass  # costs time on the next run, never correctness
 
 
-@rule("tombstoned-id", "missing-tombstone", "id-table-change")
+@rule("tombstoned-id", "missing-tombstone", "id-table-change", ids=True)
 def ids_never_die(ctx: Context) -> Iterator[Issue]:
     """No record uses a retired id; every published id is present or retired; no id changes table."""
     data = ctx.dataset

@@ -5,9 +5,10 @@ the ledger cannot vouch for makes the whole validation run."""
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 import time
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 
 import pytest
@@ -35,12 +36,29 @@ def whole(project: Path) -> list[Issue]:
 
 def run(project: Path) -> tuple[list[Issue], bool]:
     """What ``casd validate`` does: the ledger's answer if it has one (True), else the whole
-    validation with its cache, which writes the ledger (False)."""
+    validation with its cache, which writes the ledger (False). A ledger patched by an answer
+    holds what the ledger of a whole run would hold."""
     quick = ledger.answer(project)
     if quick is not None:
         assert quick.count == len(validate(project, use_cache=False).dataset)
+        patched = ledger.path_of(project).read_bytes()
+        validate(project, records=False)  # (writes the ledger of a whole run)
+        assert comparable(ledger.read(project)) == comparable(ledger.read(project, patched))  # type: ignore[arg-type]
+        ledger.path_of(project).write_bytes(patched)  # the next step goes on from the patched one
         return quick.issues, True
     return validate(project, records=False).issues, False
+
+
+def comparable(written: ledger.Ledger) -> dict[str, object]:
+    """What a ledger holds, but when it was written and which statuses it trusts (a matter of when:
+    :func:`untrusted_as_they_should_be`); its issues and who refers to each record, in no order."""
+    nodes, into = (({t: pickle.loads(b) for t, b in part.items()}) for part in written.graph)
+    return {
+        **{f.name: getattr(written, f.name) for f in fields(written) if f.name not in ("written_ns", "folders_status", "racy", "other", "graph")},
+        "other": sorted(set(written.other)),
+        "nodes": {t: v for t, v in nodes.items() if v},
+        "into": {t: {rid: sorted(set(keys)) for rid, keys in v.items()} for t, v in into.items() if v},
+    }
 
 
 def _edit(path: Path, old: str, new: str) -> None:
@@ -58,7 +76,7 @@ def test_each_edit_is_answered_as_a_run_without_cache(released, monkeypatch, for
     kant, summit = project / "dataset/bases/kant-air-base.yaml", events / "csto-summit-2014-12-23.yaml"
     committee = project / "dataset/actors/state-committee-for-national-security.yaml"
     bishkek, held = (places / "bishkek.yaml").read_text(), summit.read_text()
-    part = "id: csto-side-meeting\ntitle: A side meeting\nkind: summit\ndate: 2014-12-23?\ndate_note: As the summit.\nrelated:\n  - event_id: csto-summit-2014-12-23\n    relation: part-of\n"
+    part = "id: csto-side-meeting\ntitle: A side meeting\nkind: summit\ndate: 2014-12-23?\ndate_note: As the summit.\nrelated:\n  - event_id: csto-summit-2014-12-23\n    relation: part-of\nevidence:\n  - source: rferl-putin-preventive-measures\n    quote: Speaking at a December 23 summit meeting\n"
     big = "#" + "x" * MAX_RECORD_BYTES + "\n"
     title = "title: Security forces raid militants in Bishkek"
 
@@ -117,7 +135,10 @@ def test_each_edit_is_answered_as_a_run_without_cache(released, monkeypatch, for
         (lambda: _edit(raid, "role: agent", "role: agent\n    attributed_by_id: russia"), True),  # an attributed role, not an alleged one
         (lambda: _edit(committee, "aliases: [UKMK, National Security Committee]", "aliases: [UKMK]"), True),  # an actor's names, which the rule reads for each event it is in
         (lambda: _edit(raid, "role: agent\n    attributed_by_id: russia", "role: agent"), True),
-        (lambda: (events / "csto-side-meeting.yaml").write_text(part), True),  # a part added to the summit
+        (lambda: (events / ".csto-side-meeting.yaml").write_text(part), False),  # a hidden file: the listing's issue
+        (lambda: (events / ".csto-side-meeting.yaml").rename(events / "csto-side-meeting.yaml"), False),  # a part added to the summit, and the listing's issue gone
+        (lambda: _edit(raid, "relation: related", "relation: part-of"), True),  # a second part: the summit's issue names both, one unchanged
+        (lambda: _edit(raid, "relation: part-of", "relation: related"), True),
         (lambda: summit.unlink(), True),  # the summit removed: the part, the raid and the statement refer to nothing; its tombstone is missing
         (lambda: summit.write_text(held), True),
         (lambda: (events / "csto-side-meeting.yaml").unlink(), True),
@@ -127,15 +148,17 @@ def test_each_edit_is_answered_as_a_run_without_cache(released, monkeypatch, for
         (lambda: _edit(source, "title:", "title: A"), False),  # a source: its seed
         (lambda: None, True),  # nothing changed
     ]
-    answered, seen = [], set()
+    answered, seen, seen_messages = [], set(), set()
     for n, (act, _) in enumerate(steps):
         act()
         issues, quick = run(project)
         assert issues == whole(project), n
         answered.append(quick)
         seen.update(i.code for i in issues)
+        seen_messages.update(i.message for i in issues)
     # what the steps make the rules across records find, each answered by the ledger somewhere
     assert {"dangling-reference", "missing-tombstone", "date-outside-context", "aggregate-unmarked", "figure-alternative-one-way", "attribution-unhedged"} <= seen
+    assert "events bishkek-raid-2015-07-16, csto-side-meeting are part of this event" in "".join(seen_messages)
     assert answered == [quick for _, quick in steps], [(n, got) for n, (got, (_, want)) in enumerate(zip(answered, steps, strict=True)) if got != want]
 
 
@@ -194,6 +217,7 @@ def test_a_run_whose_cache_was_not_written_leaves_no_ledger(project, monkeypatch
     run(project)
     assert ledger.answer(project) is not None
     _edit(project / "dataset/package.yaml", "\n", "\n\n")  # an input that makes the whole validation run
+    _edit(project / "dataset/figures/bishkek-raid-killed-4.yaml", 'value: "4"', "value: [4]")  # and a file whose entry it must write
 
     def full(*a):
         raise OSError(28, "No space left on device")
@@ -228,6 +252,25 @@ def test_a_file_changed_within_the_status_clock_is_checked_again(project, monkey
     quick = ledger.answer(project)
     assert quick is not None and quick.issues == whole(project)
     assert "formula-like-text" in {i.code for i in quick.issues}
+    untrusted_as_they_should_be(project)
+    (project / "dataset/events/a-draft.yaml").write_text("id: a-draft\n")  # added before the raid: the statuses after it move
+    assert run(project) == (whole(project), True)
+    assert untrusted_as_they_should_be(project) >= {"events/a-draft.yaml"}
+    (project / "dataset/events/a-draft.yaml").unlink()
+    assert run(project) == (whole(project), True)
+    untrusted_as_they_should_be(project)
+
+
+def untrusted_as_they_should_be(project: Path) -> set[str]:
+    """The record files whose status the ledger does not trust, checked to be those changed within
+    the window before it was written."""
+    written = ledger.read(project)
+    assert written is not None
+    names = [f"{table}/{stem}.yaml" for table, joined in written.folders for stem in joined.split("\0") if joined]
+    assert written.stats == b"".join(ledger.status(os.lstat(project / "dataset" / name)) for name in names)
+    recent = {name for name in names if max(os.lstat(project / "dataset" / name).st_mtime_ns, os.lstat(project / "dataset" / name).st_ctime_ns) >= written.written_ns - ledger.RACY_NS}
+    assert {names[i] for i in written.racy} == recent
+    return recent
 
 
 def test_casd_validate_prints_the_ledgers_answer_as_a_run_without_cache(project, monkeypatch):
@@ -348,3 +391,27 @@ def test_a_seed_changed_behind_the_same_status_is_not_used(project):
     _edit(project / "dataset/events/bishkek-raid-2015-07-16.yaml", "title: Security forces raid militants in Bishkek", "title: Security forces raid militants")
     assert ledger.answer(project) is None
     assert run(project) == (whole(project), False)
+
+
+def test_statuses_and_listings_that_disagree_make_the_whole_validation_run(project, monkeypatch):
+    """A file removed or added while its status and its folder's names were being taken: the two
+    disagree, and the ledger does not guess."""
+    run(project)
+    written = ledger.read(project)
+    assert written is not None
+    monkeypatch.setattr(ledger, "_may_fork", lambda: False)
+    bishkek = project / "dataset/places/bishkek.yaml"
+    text = bishkek.read_text()
+    bishkek.unlink()
+    assert ledger.answer(project) is not None  # (as taken: answered)
+    ledger._save(ledger.path_of(project), written)
+    monkeypatch.setattr(ledger._Taking, "result", lambda self: written.stats)  # its status taken before it went, the listing after
+    assert ledger.answer(project) is None
+    names = [f"{table}/{stem}" for table, joined in written.folders for stem in joined.split("\0")]
+    at = names.index("places/bishkek") * STATUS.size
+    other = STATUS.pack(1, 2, 3, 4)
+    monkeypatch.setattr(ledger._Taking, "result", lambda self: written.stats[:at] + other + written.stats[at + STATUS.size :])  # made again before its status was taken
+    assert ledger.answer(project) is None
+    bishkek.write_text(text)
+    monkeypatch.setattr(ledger._Taking, "result", lambda self: written.stats[:at] + ledger.GONE + written.stats[at + STATUS.size :])  # gone as its status was taken, but listed
+    assert ledger.answer(project) is None

@@ -281,10 +281,11 @@ def _save(target: Path, ledger: Ledger) -> None:
         pass  # no ledger costs time, never correctness
 
 
-def read(project: Path) -> Ledger | None:
-    """The project's ledger, if there is one, undamaged and written by this very code."""
+def read(project: Path, written: bytes | None = None) -> Ledger | None:
+    """The project's ledger (or the ledger file's bytes ``written``), if there is one, undamaged and
+    written by this very code."""
     try:
-        ledger = pickle.loads(unframed(MAGIC, path_of(project).read_bytes()))  # noqa: S301 - a file this package wrote, its checksum checked
+        ledger = pickle.loads(unframed(MAGIC, path_of(project).read_bytes() if written is None else written))  # noqa: S301 - a file this package wrote, its checksum checked
     except Exception:  # noqa: BLE001 - a missing or damaged ledger only means the whole validation runs
         return None
     if not isinstance(ledger, Ledger) or ledger.key != codekey.key():
@@ -663,7 +664,7 @@ class _Patch:
                 assert values is not None
                 node = (values, targets(item, self.here.layout))
             then = self.before[key] = self.graph.get(key)
-            if key in self.changes.added or (then is None) != (node is None) or (then is not None and node is not None and then[0] != node[0]):
+            if (then is None) != (node is None) or (then is not None and node is not None and then[0] != node[0]):
                 self.moved[key] = Change(then, node, item)
             self.graph.set(key, node)
             self.fresh[key] = item
@@ -741,10 +742,10 @@ def _key(shown: str) -> tuple[str, str]:
 
 def _moved(ledger: Ledger, changes: _Changes, taken: dict[tuple[str, str], bytes]) -> Ledger:
     """The ledger's folders, statuses and untrusted statuses, with the files changed, added and
-    removed (``taken``: the status of each file read)."""
+    removed (``taken``: the status of each file read). Every status the ledger did not trust was
+    taken again (:func:`_changed`), so the untrusted ones are those just taken that are too recent."""
     size = STATUS.size
     now = time.time_ns()
-    edited = {(t, stem): position for position, t, stem in changes.edited}
     folders: list[tuple[str, str]] = []
     blobs: list[bytes] = []
     racy: set[int] = set()
@@ -752,28 +753,21 @@ def _moved(ledger: Ledger, changes: _Changes, taken: dict[tuple[str, str], bytes
     for table, joined in ledger.folders:
         old = _split(joined)
         block = ledger.stats[old_at * size : (old_at + len(old)) * size]
-        if table in changes.stems:
+        if table in changes.stems:  # listed again: each status as just taken, or from its old place
             stems = changes.stems[table]
             where = {stem: i for i, stem in enumerate(old)}
+            places = {stem: j for j, stem in enumerate(stems)}
             part = bytearray()
-            for j, stem in enumerate(stems):
-                if (table, stem) in taken:
-                    part += taken[table, stem]
-                else:
-                    i = where[stem]
-                    part += block[i * size : (i + 1) * size]
-                    if old_at + i in ledger.racy:
-                        racy.add(new_at + j)
+            for stem in stems:
+                i = where.get(stem, -1)
+                part += taken.get((table, stem)) or block[i * size : (i + 1) * size]
             joined = "\0".join(stems)
         else:
-            stems = old
-            part = bytearray(block)
-            racy.update(new_at + i - old_at for i in ledger.racy if old_at <= i < old_at + len(old) and (table, old[i - old_at]) not in edited)
-        for j, stem in enumerate(stems):
-            if (table, stem) in taken:
-                stat = taken[table, stem]
-                if table not in changes.stems:
-                    part[j * size : (j + 1) * size] = stat
+            stems, places, part = old, {stem: position - old_at for position, t, stem in changes.edited if t == table}, bytearray(block)
+        for (t, stem), stat in taken.items():
+            if t == table:
+                j = places[stem]
+                part[j * size : (j + 1) * size] = stat
                 if _recent(stat, now):
                     racy.add(new_at + j)
         folders.append((table, joined))

@@ -22,7 +22,12 @@ calibrate_mem          a fixed allocation of about 600 MB of small objects (page
 validate_cold          ``casd validate`` on the valid project, ``.casd-cache/`` removed first
 validate_warm          ``casd validate`` again after editing one record's text (cache kept: the ledger answers)
 validate_warm_ref      the same after changing one record's reference (to another record, and back on the next
-                       run): the rules across records must see it, so the whole validation runs, with its cache
+                       run): the ledger finds again whether the record's references dangle
+validate_warm_fact     the same after changing a fact a rule across records compares (the record's first
+                       ``relation: related`` made ``part-of``, and back on the next run): the ledger runs those
+                       rules again on the record's neighbourhood
+validate_warm_file     the same after adding a record file (a copy of one under a new id), then removing it on
+                       the next run: the ledger checks the new file, and runs again the rules that read ids
 validate_served        ``casd validate`` after editing one record, answered by a running ``casd serve`` (started
                        untimed before the first run, and idle before each; its start and memory are reported)
 validate_served_file   the same after adding a record file (a copy of one under a new id), then removing it,
@@ -94,6 +99,8 @@ STEPS = (
     "validate_cold",
     "validate_warm",
     "validate_warm_ref",
+    "validate_warm_fact",
+    "validate_warm_file",
     "validate_served",
     "validate_served_file",
     "validate_cold_serial",
@@ -120,6 +127,8 @@ WHAT = {
     "validate_cold": "casd validate, no cache",
     "validate_warm": "casd validate after editing 1 record's text (cache kept)",
     "validate_warm_ref": "casd validate after changing 1 record's reference (cache kept)",
+    "validate_warm_fact": "casd validate after changing 1 record's fact that a rule across records compares (cache kept)",
+    "validate_warm_file": "casd validate after adding or removing 1 record file (cache kept)",
     "validate_served": "casd validate after editing 1 record, answered by casd serve",
     "validate_served_file": "casd validate after adding or removing 1 record file, answered by casd serve",
     "validate_cold_serial": "casd validate, no cache, CASD_WORKERS=1 (parsing in one process)",
@@ -310,9 +319,13 @@ def _served_edit(clean: Path, ctx: Ctx, editable: Path) -> None:
 
 
 def _served_file(clean: Path, ctx: Ctx, editable: Path) -> None:
-    """Before a served run: the server up, then a record file added (a copy of one under a new id),
-    or removed if it is there."""
+    """Before a served run: the server up, then a record file added or removed (:func:`add_or_remove`)."""
     SERVER.ensure(clean, ctx)
+    add_or_remove(editable)
+
+
+def add_or_remove(editable: Path) -> None:
+    """A record file added (a copy of one under a new id), or removed if it is there."""
     added = _added(editable)
     if added.exists():
         added.unlink()
@@ -322,7 +335,7 @@ def _served_file(clean: Path, ctx: Ctx, editable: Path) -> None:
 
 
 def _added(editable: Path) -> Path:
-    """The record file ``validate_served_file`` adds and removes."""
+    """The record file ``validate_served_file`` and ``validate_warm_file`` add and remove."""
     return editable.with_name(f"{editable.stem}-bench-added.yaml")
 
 
@@ -348,6 +361,17 @@ def edit_reference(path: Path) -> None:
     other = target.removesuffix("-c1") if target.endswith("-c1") else f"{target}-c1"
     if not (path.parent / f"{other}.yaml").is_file():
         raise SystemExit(f"{path}: {other} is no record to refer to")
+    path.write_text(text[: found.start(2)] + other + text[found.end(2) :], encoding="utf-8")
+
+
+def edit_fact(path: Path) -> None:
+    """A real edit of a fact a rule across records compares: the record's first ``relation: related``
+    becomes ``part-of`` (the event it names then has a part), or back."""
+    text = path.read_text(encoding="utf-8")
+    found = re.search(r"(?m)^(\s*relation: )(related|part-of)$", text)
+    if found is None:
+        raise SystemExit(f"{path}: no relation to change")
+    other = "part-of" if found.group(2) == "related" else "related"
     path.write_text(text[: found.start(2)] + other + text[found.end(2) :], encoding="utf-8")
 
 
@@ -433,6 +457,8 @@ def step_runs(name: str, ctx: Ctx) -> tuple[Callable[[], None], Callable[[], Run
         "validate_cold": (lambda: drop_cache(clean), lambda: _casd(ctx, ["validate"], clean)),
         "validate_warm": (lambda: edit_one(editable), lambda: _casd(ctx, ["validate"], clean)),
         "validate_warm_ref": (lambda: edit_reference(editable), lambda: _casd(ctx, ["validate"], clean)),
+        "validate_warm_fact": (lambda: edit_fact(editable), lambda: _casd(ctx, ["validate"], clean)),
+        "validate_warm_file": (lambda: add_or_remove(editable), lambda: _casd(ctx, ["validate"], clean)),
         "validate_served": (lambda: _served_edit(clean, ctx, editable), lambda: _casd(ctx, ["validate"], clean, extra_env={"CASD_SERVER": "require"})),
         "validate_served_file": (lambda: _served_file(clean, ctx, editable), lambda: _casd(ctx, ["validate"], clean, extra_env={"CASD_SERVER": "require"})),
         "validate_cold_serial": (lambda: drop_cache(clean), lambda: _casd(ctx, ["validate"], clean, extra_env={"CASD_WORKERS": "1"})),
@@ -585,6 +611,8 @@ def run_size(size: int, opts: argparse.Namespace, steps: list[str]) -> dict[str,
         if name.startswith("validate_served") and not any(s.startswith("validate_served") for s in steps[steps.index(name) + 1 :]):
             result["steps"][name]["server"] = SERVER.stop()  # after the last step it answers
             _added(ctx.clean / ctx.manifest["editable"]).unlink(missing_ok=True)
+        if name == "validate_warm_file":
+            _added(ctx.clean / ctx.manifest["editable"]).unlink(missing_ok=True)  # (the next step's run then checks the removal)
         result["steps"][name].update(date=time.strftime("%Y-%m-%d %H:%M:%S %Z"), commit=CODE["label"], mem_cap_gb=opts.mem_cap_gb, timeout_s=opts.timeout_s)
     return result
 

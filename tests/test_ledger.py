@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from casd.curate import cache as cache_mod
-from casd.curate import ledger
+from casd.curate import graph, ledger
 from casd.curate.issues import Issue
 from casd.curate.validate import validate
 from casd.fs import MAX_RECORD_BYTES, STATUS
@@ -41,18 +41,25 @@ def run(project: Path) -> tuple[list[Issue], bool]:
     quick = ledger.answer(project)
     if quick is not None:
         assert quick.count == len(validate(project, use_cache=False).dataset)
-        patched = ledger.path_of(project).read_bytes()
+        patched, graph = ledger.path_of(project).read_bytes(), ledger.graph_folder(project)
+        shutil.copytree(graph, project.parent / "graph", dirs_exist_ok=True)
         validate(project, records=False)  # (writes the ledger of a whole run)
-        assert comparable(ledger.read(project)) == comparable(ledger.read(project, patched))  # type: ignore[arg-type]
-        ledger.path_of(project).write_bytes(patched)  # the next step goes on from the patched one
+        whole_run = comparable(project, ledger.read(project))  # type: ignore[arg-type]
+        shutil.rmtree(graph)
+        shutil.copytree(project.parent / "graph", graph)  # the next step goes on from the patched ledger
+        shutil.rmtree(project.parent / "graph")
+        ledger.path_of(project).write_bytes(patched)
+        assert whole_run == comparable(project, ledger.read(project))  # type: ignore[arg-type]
         return quick.issues, True
     return validate(project, records=False).issues, False
 
 
-def comparable(written: ledger.Ledger) -> dict[str, object]:
+def comparable(project: Path, written: ledger.Ledger) -> dict[str, object]:
     """What a ledger holds, but when it was written and which statuses it trusts (a matter of when:
     :func:`untrusted_as_they_should_be`); its issues and who refers to each record, in no order."""
-    nodes, into = (({t: pickle.loads(b) for t, b in part.items()}) for part in written.graph)
+    parts = {(kind, table): [pickle.loads((ledger.graph_folder(project) / name).read_bytes()) for name in names] for (kind, table), names in written.graph.items()}
+    nodes = {table: {rid: node for part in found for rid, node in part.items()} for (kind, table), found in parts.items() if kind == "nodes"}
+    into = {table: {rid: keys for part in found for rid, keys in part.items()} for (kind, table), found in parts.items() if kind == "into"}
     return {
         **{f.name: getattr(written, f.name) for f in fields(written) if f.name not in ("written_ns", "folders_status", "racy", "other", "graph")},
         "other": sorted(set(written.other)),
@@ -71,12 +78,17 @@ def _edit(path: Path, old: str, new: str) -> None:
 def test_each_edit_is_answered_as_a_run_without_cache(released, monkeypatch, fork):
     project = released  # (every record published: a record removed lacks its tombstone)
     monkeypatch.setattr(ledger, "_may_fork", lambda: fork)
+    monkeypatch.setattr(graph, "PART", 2)  # each table's graph in parts of about two records
     events, figures, places = project / "dataset/events", project / "dataset/figures", project / "dataset/places"
     raid, fig, source = events / "bishkek-raid-2015-07-16.yaml", figures / "bishkek-raid-killed-4.yaml", project / "dataset/sources/kyrgyz-officials-foil-attacks.yaml"
     kant, summit = project / "dataset/bases/kant-air-base.yaml", events / "csto-summit-2014-12-23.yaml"
     committee = project / "dataset/actors/state-committee-for-national-security.yaml"
     bishkek, held = (places / "bishkek.yaml").read_text(), summit.read_text()
-    part = "id: csto-side-meeting\ntitle: A side meeting\nkind: summit\ndate: 2014-12-23?\ndate_note: As the summit.\nrelated:\n  - event_id: csto-summit-2014-12-23\n    relation: part-of\nevidence:\n  - source: rferl-putin-preventive-measures\n    quote: Speaking at a December 23 summit meeting\n"
+    part = (
+        "id: csto-side-meeting\ntitle: A side meeting\nkind: summit\ndate: 2014-12-23?\ndate_note: As the summit.\n"
+        "related:\n  - event_id: csto-summit-2014-12-23\n    relation: part-of\n"
+        "evidence:\n  - source: rferl-putin-preventive-measures\n    quote: Speaking at a December 23 summit meeting\n"
+    )
     big = "#" + "x" * MAX_RECORD_BYTES + "\n"
     title = "title: Security forces raid militants in Bishkek"
 
@@ -196,6 +208,28 @@ def test_a_damaged_or_foreign_ledger_is_not_used(project, monkeypatch):
     path.write_bytes(good)
     assert ledger.answer(project) is not None
     monkeypatch.setattr(ledger.codekey, "key", lambda: "other code")  # casd edited since
+    assert ledger.answer(project) is None
+    monkeypatch.undo()
+    monkeypatch.setattr(ledger, "RACY_NS", 0)
+    raid = project / "dataset/events/bishkek-raid-2015-07-16.yaml"
+    slots = [(where, n) for where, names in ledger.read(project).graph.items() for n in range(len(names))]  # type: ignore[union-attr]
+    assert slots
+    fell = []
+    for where, n in slots:  # the graph's parts, each damaged in turn: an answer that reads it does not use it
+        part = ledger.graph_folder(project) / ledger.read(project).graph[where][n]  # type: ignore[union-attr]
+        good = part.read_bytes()
+        part.write_bytes(good[:-1] + bytes([good[-1] ^ 1]))
+        _edit(raid, "related\n", "part-of\n")  # a fact edit reads the nodes of events, and of who refers to them
+        answered = ledger.answer(project)
+        part.write_bytes(good)
+        assert answered is None or answered.issues == whole(project), part
+        fell.append(answered is None)
+        _edit(raid, "part-of\n", "related\n")
+        assert run(project)[0] == whole(project)
+    assert any(fell)
+    part = ledger.graph_folder(project) / ledger.read(project).graph["nodes", "events"][0]  # type: ignore[union-attr]
+    part.unlink()
+    _edit(raid, "related\n", "part-of\n")
     assert ledger.answer(project) is None
 
 

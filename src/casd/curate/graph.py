@@ -14,7 +14,11 @@ for them what it finds when run on every record.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import os
 import pickle
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,67 +55,118 @@ def pairs(refs: tuple[str, ...]) -> Iterator[Key]:
         yield refs[i], refs[i + 1]
 
 
-class Graph:
-    """Each table's typed records as :data:`Node`, and who refers to each record, by table, each
-    table's part unpickled when first asked for (``nodes`` and ``into``: :meth:`parts` of another
-    graph), and pickled again only if it changed."""
+#: about how many records (or records referred to) a part of a table's graph holds: a run after an
+#: edit reads the parts that hold the records it looks at, not the whole table
+PART = 2048
 
-    def __init__(self, nodes: Mapping[str, bytes], into: Mapping[str, bytes]):
-        self._nodes_blobs, self._into_blobs = dict(nodes), dict(into)
-        self._nodes: dict[str, dict[str, Node]] = {}
-        self._into: dict[str, dict[str, tuple[Key, ...]]] = {}
-        self._changed: set[tuple[str, str]] = set()  # ("nodes" or "into", table) of the parts changed
+#: a graph's parts, where they are kept: (``"nodes"`` or ``"into"``, table) -> the file names of its
+#: parts, in order (a record's part: :func:`part_of`)
+Parts = dict[tuple[str, str], tuple[str, ...]]
+
+
+class Damaged(Exception):
+    """A part of the graph is missing or not what its name says."""
+
+
+def part_of(rid: str, count: int) -> int:
+    """Which of a table's ``count`` parts holds a record."""
+    return zlib.crc32(rid.encode("utf-8", "surrogateescape")) % count
+
+
+class Graph:
+    """Each table's typed records as :data:`Node` (``"nodes"``), and the typed records that refer
+    to each record (``"into"``), kept in ``folder`` as parts named by their content's digest, each
+    read when first asked for and written again only if it changed (:meth:`save`)."""
+
+    def __init__(self, folder: Path, parts: Parts):
+        self.folder, self.parts = Path(folder), dict(parts)
+        self._loaded: dict[tuple[str, str, int], dict[str, Any]] = {}
+        self._changed: set[tuple[str, str, int]] = set()
 
     @classmethod
-    def of(cls, nodes: Iterable[tuple[str, str, Node]]) -> Graph:
-        """The graph of every typed record, given as ``(table, id, node)``."""
-        made = cls({}, {})
-        made._changed.add(("*", "*"))
+    def of(cls, folder: Path, nodes: Iterable[tuple[str, str, Node]]) -> Graph:
+        """The graph of every typed record, given as ``(table, id, node)``, every part to be saved."""
+        made = cls(folder, {})
+        whole: dict[tuple[str, str], dict[str, Any]] = {}
+        into: dict[str, dict[str, list[Key]]] = {}
         for table, rid, node in nodes:
-            made._nodes.setdefault(table, {})[rid] = node
-            for target in dict.fromkeys(pairs(node[1])):
-                if target[0] not in UNFOLLOWED:
-                    made._into.setdefault(target[0], {}).setdefault(target[1], ())
-                    made._into[target[0]][target[1]] += ((table, rid),)
+            mine = whole.get(("nodes", table))
+            if mine is None:
+                mine = whole["nodes", table] = {}
+            mine[rid] = node
+            key = (table, rid)
+            refs = node[1]
+            for i in range(0, len(refs), 2):
+                if refs[i] not in UNFOLLOWED:
+                    bucket = into.setdefault(refs[i], {}).setdefault(refs[i + 1], [])
+                    if not bucket or bucket[-1] is not key:  # (a record that names a record twice is one referrer)
+                        bucket.append(key)
+        for target, part in into.items():
+            whole["into", target] = {rid: tuple(keys) for rid, keys in part.items()}
+        for (kind, table), records in whole.items():
+            count = -(-len(records) // PART)
+            made.parts[kind, table] = ("",) * count
+            for n in range(count):
+                made._loaded[kind, table, n] = {}
+                made._changed.add((kind, table, n))
+            for rid, value in records.items():
+                made._loaded[kind, table, part_of(rid, count)][rid] = value
         return made
 
-    def _table(self, table: str) -> dict[str, Node]:
-        if table not in self._nodes:
-            blob = self._nodes_blobs.get(table)
-            self._nodes[table] = pickle.loads(blob) if blob is not None else {}  # noqa: S301 - pickled by parts(), inside the checksummed ledger
-        return self._nodes[table]
+    def _part(self, kind: str, table: str, rid: str) -> dict[str, Any]:
+        names = self.parts.get((kind, table))
+        if not names:  # a table with no part yet: one, empty
+            names = self.parts[kind, table] = ("",)
+            self._loaded[kind, table, 0] = {}
+            self._changed.add((kind, table, 0))
+        where = (kind, table, part_of(rid, len(names)))
+        part = self._loaded.get(where)
+        if part is None:
+            part = self._loaded[where] = self._read(names[where[2]])
+        return part
 
-    def _referrers(self, table: str) -> dict[str, tuple[Key, ...]]:
-        if table not in self._into:
-            blob = self._into_blobs.get(table)
-            self._into[table] = pickle.loads(blob) if blob is not None else {}  # noqa: S301 - as above
-        return self._into[table]
+    def _read(self, name: str) -> dict[str, Any]:
+        try:
+            raw = (self.folder / name).read_bytes()
+        except OSError as e:
+            raise Damaged(name) from e
+        if _name(raw) != name:
+            raise Damaged(name)
+        part: dict[str, Any] = pickle.loads(raw)  # noqa: S301 - written by save(), its digest checked
+        return part
 
     def get(self, key: Key) -> Node | None:
         """A record's node (None: it is not typed, or not there)."""
-        return self._table(key[0]).get(key[1])
+        node: Node | None = self._part("nodes", key[0], key[1]).get(key[1])
+        return node
 
     def referrers(self, key: Key) -> tuple[Key, ...]:
         """The typed records that refer to a record (none for a table in :data:`UNFOLLOWED`)."""
-        return self._referrers(key[0]).get(key[1], ())
+        if key[0] in UNFOLLOWED:
+            return ()
+        keys: tuple[Key, ...] = self._part("into", key[0], key[1]).get(key[1], ())
+        return keys
+
+    def _touch(self, kind: str, table: str, rid: str) -> dict[str, Any]:
+        part = self._part(kind, table, rid)
+        self._changed.add((kind, table, part_of(rid, len(self.parts[kind, table]))))
+        return part
 
     def set(self, key: Key, node: Node | None) -> None:
         """A record's node as it is now (None: it does not type, or is gone)."""
         old = self.get(key)
         if old == node:
             return
-        table = self._table(key[0])
-        self._changed.add(("nodes", key[0]))
+        mine = self._touch("nodes", key[0], key[1])
         if node is None:
-            del table[key[1]]
+            del mine[key[1]]
         else:
-            table[key[1]] = node
+            mine[key[1]] = node
         before = set(pairs(old[1])) if old is not None else set()
         after = set(pairs(node[1])) if node is not None else set()
         for target in before - after:
             if target[0] not in UNFOLLOWED:
-                into = self._referrers(target[0])
-                self._changed.add(("into", target[0]))
+                into = self._touch("into", *target)
                 left = tuple(k for k in into.get(target[1], ()) if k != key)
                 if left:
                     into[target[1]] = left
@@ -119,22 +174,44 @@ class Graph:
                     into.pop(target[1], None)
         for target in after - before:
             if target[0] not in UNFOLLOWED:
-                into = self._referrers(target[0])
-                self._changed.add(("into", target[0]))
+                into = self._touch("into", *target)
                 into[target[1]] = (*into.get(target[1], ()), key)
 
-    def parts(self) -> tuple[dict[str, bytes], dict[str, bytes]]:
-        """Each table's nodes and referrers, pickled (only those that changed are pickled again)."""
-        every = ("*", "*") in self._changed
-        nodes = dict(self._nodes_blobs)
-        nodes.update({t: _pickled(v) for t, v in self._nodes.items() if every or ("nodes", t) in self._changed})
-        into = dict(self._into_blobs)
-        into.update({t: _pickled(v) for t, v in self._into.items() if every or ("into", t) in self._changed})
-        return nodes, into
+    def save(self) -> Parts:
+        """Write the parts that changed (each under its content's digest, if not there already: no
+        part is ever rewritten), and say where every part is."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for kind, table, n in sorted(self._changed):
+            raw = pickle.dumps(self._loaded[kind, table, n], protocol=pickle.HIGHEST_PROTOCOL)
+            name = _name(raw)
+            if not (self.folder / name).exists():
+                tmp = self.folder / f".{name}.tmp-{os.getpid()}"
+                tmp.write_bytes(raw)  # (not synced: a part lost in a crash fails its digest, and the whole validation runs)
+                os.replace(tmp, self.folder / name)
+            names = list(self.parts[kind, table])
+            names[n] = name
+            self.parts[kind, table] = tuple(names)
+        self._changed.clear()
+        return dict(self.parts)
 
 
-def _pickled(part: dict[str, Any]) -> bytes:
-    return pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL)
+def _name(raw: bytes) -> str:
+    """A part's file name: the digest of its content."""
+    return hashlib.sha256(raw).hexdigest()[:32]
+
+
+def prune(folder: Path, kept: Iterable[Parts]) -> None:
+    """Remove every part in ``folder`` that none of ``kept`` names (a run that still reads one
+    finds it missing, and runs the whole validation)."""
+    names = {name for parts in kept for names in parts.values() for name in names}
+    try:
+        present = os.listdir(folder)
+    except OSError:
+        return
+    for name in present:
+        if name not in names:
+            with contextlib.suppress(OSError):
+                os.unlink(folder / name)
 
 
 @dataclass

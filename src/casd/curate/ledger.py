@@ -66,13 +66,15 @@ from .issues import Issue
 if TYPE_CHECKING:
     from .cache import Cache
     from .evidence import SeedText
-    from .graph import Change, Key, Node
+    from .graph import Change, Key, Node, Parts
     from .load import Dataset, RecordFile
 
 #: the ledger's file, in the cache's folder
 NAME = "ledger-v1.bin"
 #: what the ledger's file starts with (then the CRC-32 of the pickle that follows: :func:`casd.fs.framed`)
 MAGIC = b"casd-ledger-1\n"
+#: the folder of the ledger's graph, in the cache's folder
+GRAPH = "graph-v1"
 #: past this many changed record files, the whole validation runs (it reads them in parallel)
 MAX_CHANGED = 16
 
@@ -99,9 +101,9 @@ class Ledger:
     """the issues of each record file that has any"""
     other: tuple[Issue, ...]
     """every other issue"""
-    graph: tuple[dict[str, bytes], dict[str, bytes]]
-    """what the rules across records read of every typed record, and who refers to whom
-    (:meth:`casd.curate.graph.Graph.parts`)"""
+    graph: Parts
+    """where the graph of the records is kept (what the rules across records read of every typed
+    record, and who refers to whom: :class:`casd.curate.graph.Graph`), in :func:`graph_folder`"""
     seeds: dict[str, tuple[str, str]]
     """each source's seed file (relative to the project) and its sha256, for the seeds that loaded"""
     seed_state: tuple[dict[str, str], str]
@@ -124,6 +126,11 @@ class Answer:
 def path_of(project: Path) -> Path:
     """Where the project's ledger is kept."""
     return Path(project) / CACHE_DIR / NAME
+
+
+def graph_folder(project: Path) -> Path:
+    """Where the parts of the ledger's graph are kept."""
+    return Path(project) / CACHE_DIR / GRAPH
 
 
 def _stat(path: Path, follow: bool = True) -> bytes | None:
@@ -205,7 +212,7 @@ def write(project: Path, before: Inputs, data: Dataset, cache: Cache, seeds: Map
     without a cache entry: an unreadable file or a symbolic link; a shard not written), the old
     ledger is removed instead: the next run is a whole one, and writes it."""
     from .anchors import seed_state
-    from .graph import Graph
+    from .graph import Graph, prune
 
     target = path_of(project)
     try:
@@ -222,8 +229,13 @@ def write(project: Path, before: Inputs, data: Dataset, cache: Cache, seeds: Map
     own = {i for found in files.values() for i in found}
     sources = {sid: (str(item.record.file), seeds[sid].sha256) for sid, item in data.tables["sources"].items() if sid in seeds and item.record is not None}  # type: ignore[attr-defined]  # a Source
     other = tuple(i for i in issues if i not in own)
-    ledger = Ledger(codekey.key(), now, before.state, before.folders, folders, stats, racy, files, other, Graph.of(nodes).parts(), sources, seed_state(seeds))
+    try:
+        parts = Graph.of(graph_folder(project), nodes).save()
+    except OSError:
+        return
+    ledger = Ledger(codekey.key(), now, before.state, before.folders, folders, stats, racy, files, other, parts, sources, seed_state(seeds))
     _save(target, ledger)
+    prune(graph_folder(project), [parts])
 
 
 def _records(data: Dataset, cache: Cache, now: int) -> tuple[tuple[tuple[str, str], ...], bytes, frozenset[int], dict[str, tuple[Issue, ...]], list[tuple[str, str, Node]]] | None:
@@ -604,13 +616,20 @@ def _recheck(project: Path, ledger: Ledger, changes: _Changes) -> Answer:
     """Check the changed record files on their own, find again what the rules across records find
     in them and in their neighbours, and patch the ledger with it (:class:`_Fallback` if a rule
     might find otherwise elsewhere, or a file cannot be checked here)."""
+    from .graph import Damaged, prune
+
     patch = _Patch(project, ledger, changes)
-    patch.read()
-    patch.near()
-    patch.ids()
-    patch.references()
-    ledger = replace(_moved(ledger, changes, patch.taken), files=patch.files, other=tuple(patch.other), graph=patch.graph.parts())
+    try:
+        patch.read()
+        patch.near()
+        patch.ids()
+        patch.references()
+        parts = patch.graph.save()
+    except (Damaged, OSError) as e:
+        raise _Fallback from e
+    ledger = replace(_moved(ledger, changes, patch.taken), files=patch.files, other=tuple(patch.other), graph=parts)
     _save(path_of(project), ledger)
+    prune(graph_folder(project), [parts])
     return Answer(sorted({*ledger.other, *(i for found in ledger.files.values() for i in found)}), ledger.count)
 
 
@@ -628,7 +647,7 @@ class _Patch:
         if any(not r.local and not r.near and not r.ids and r.check is not references_exist for r in RULES):
             raise _Fallback  # a rule across records whose issues the ledger cannot find apart
         self.here = setting(project, _Seeds(project, ledger.seeds), ledger.seed_state)
-        self.graph = Graph(*ledger.graph)
+        self.graph = Graph(graph_folder(project), ledger.graph)
         self.tables = _Ids(ledger, changes.stems)
         self.looked = {(t, stem): _shown(t, stem) for _, t, stem in changes.edited + changes.removed} | {key: _shown(*key) for key in changes.added}
         if any(t == "sources" for t, _ in self.looked):

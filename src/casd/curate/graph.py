@@ -57,7 +57,7 @@ def pairs(refs: tuple[str, ...]) -> Iterator[Key]:
 
 #: about how many records (or records referred to) a part of a table's graph holds: a run after an
 #: edit reads the parts that hold the records it looks at, not the whole table
-PART = 2048
+PART = 1024
 
 #: a graph's parts, where they are kept: (``"nodes"`` or ``"into"``, table) -> the file names of its
 #: parts, in order (a record's part: :func:`part_of`)

@@ -13,30 +13,40 @@ A one-shot run that wrote its cache (:mod:`casd.curate.cache`) also writes the l
   before the ledger was written (git's "racily clean" rule: their status is not trusted);
 * the issues of each record file (reading and typing, anchoring, the local rules) and the run's
   other issues (the listing, the seeds, the rules across records, the published ids);
-* when each shard of the cache was written: the entries the rules across records found their
-  issues for;
+* the graph of the records (:mod:`casd.curate.graph`, its parts in ``.casd-cache/graph-v1/``): what
+  the rules across records read of each typed record (its facts and references), and which records
+  refer to each;
 * each source's seed file and sha256, to anchor an edited record in the seeds it cites.
 
 The next run (:func:`answer`) takes the status of every record file, in two child processes
 while it looks at the other inputs and imports what checking a changed file needs (the kernel's
 ``lstat`` is most of its time: about 0.3 s of CPU at 100k records), and answers from the ledger if:
 
-* the code and every other input are as the ledger has them;
-* at most :data:`MAX_CHANGED` record files changed (their status differs, or is not trusted), and
-  none of them is a source;
-* each changed file, read, typed, anchored and checked by the local rules on its own
-  (:func:`casd.curate.alone.check_alone`, as the validation's workers check it), gives the rules
-  across records what its entry in the cache gives them (its typing and facts: the entry in the
-  shard written when the ledger says), and no issue of theirs lies in it, but for dangling
-  references.
+* the code and every other input are as the ledger has them, but the names in table folders;
+* at most :data:`MAX_CHANGED` record files were edited, added or removed (an edited file's status
+  differs, or is not trusted; a table folder whose status changed is listed again), none of them a
+  source, and no name in their folders is misplaced (a hidden file, a bad name);
+* every rule across records declares what it reads (:attr:`casd.curate.checks.Rule.near`,
+  :attr:`~casd.curate.checks.Rule.ids`, or the references rule).
 
-Nothing the rules across records or the published ids read has then changed but the changed
-files' references, so they find what they found, and whether a changed file's references dangle
-is found again from each table's ids (:func:`casd.curate.checks.references.dangling`): the answer is
-the ledger's issues with the changed files' own issues replaced, which is what the whole validation
-gives (``tests/test_ledger.py`` compares them, edit after edit, with a run without any cache). The
-ledger then takes the changed files' status and issues. Otherwise :func:`answer` gives None, and
-the whole validation runs (with its cache) and writes the ledger anew.
+Each edited or added file is then read, typed, anchored and checked by the local rules on its own
+(:func:`casd.curate.alone.check_alone`, as the validation's workers check it), and the ledger's
+issues are patched:
+
+* a file's own issues are replaced;
+* where a file's typing or facts changed, or it was added or removed, each ``near`` rule runs again
+  on the changed records and their neighbours (:func:`casd.curate.graph.near`), and its issues in
+  those records are replaced;
+* where a table's ids changed (a file added or removed), each rule that reads ids runs again;
+* whether references dangle is found again (:func:`casd.curate.checks.references.dangling`) in
+  each changed file, in the files that referred to a record now gone or untyped, and, when a
+  table's ids changed, in every file that had a dangling reference (its hint may change).
+
+That is what the whole validation gives (``tests/test_ledger.py`` compares them, edit after edit,
+with a run without any cache, and the patched ledger with the one a whole run writes). Otherwise
+(more files, a neighbourhood of more than :data:`casd.curate.graph.NEAR_LIMIT` records, any other
+input) :func:`answer` gives None, and the whole validation runs (with its cache) and writes the
+ledger anew.
 
 Where the ledger cannot tell (a file changed within 2 s of its status being taken; a table
 folder changed within 2 s of its listing), it does not trust the status: such a file is checked
@@ -369,14 +379,19 @@ def _relisted(ledger: Ledger, now: Inputs) -> dict[str, list[str]] | None:
     from .load import folder_files
 
     out: dict[str, list[str]] = {}
+    joined = dict(ledger.folders)
     for key in _differ(now.state, ledger.inputs):
-        if key not in now.names:
+        if key not in now.names or any(i.code in _MISPLACED and i.path.startswith(key) for i in ledger.other):
             return None
         table = key.removeprefix(f"{DATASET.as_posix()}/").removesuffix("/")
-        files, misplaced = folder_files(table, "", key.removesuffix("/"), list(now.names[key]))
-        if misplaced or any(i.code in _MISPLACED and i.path.startswith(key) for i in ledger.other):
+        then = _split(joined[table])
+        names = set(now.names[key])
+        known = {f"{stem}.yaml" for stem in then}  # (each a record file's name: no issue was found in the folder)
+        files, misplaced = folder_files(table, "", key.removesuffix("/"), sorted(names - known))
+        if misplaced:
             return None
-        out[table] = [stem for _, stem, _ in files]
+        gone = {name.removesuffix(".yaml") for name in known - names}
+        out[table] = sorted([stem for stem in then if stem not in gone] + [stem for _, stem, _ in files])  # (id order, as the listing's)
     return out
 
 

@@ -84,33 +84,36 @@ class Graph:
         self._changed: set[tuple[str, str, int]] = set()
 
     @classmethod
-    def of(cls, folder: Path, nodes: Iterable[tuple[str, str, Node]]) -> Graph:
-        """The graph of every typed record, given as ``(table, id, node)``, every part to be saved."""
+    def of(cls, folder: Path, nodes: Iterable[tuple[str, str, Node]], sizes: Mapping[str, int]) -> Graph:
+        """The graph of every typed record, given as ``(table, id, node)``, every part to be saved
+        (``sizes``: how many record files each table has, which sets how many parts it has)."""
         made = cls(folder, {})
-        whole: dict[tuple[str, str], dict[str, Any]] = {}
-        into: dict[str, dict[str, list[Key]]] = {}
+        for table, size in sizes.items():
+            for kind in ("nodes", "into"):
+                count = max(1, -(-size // PART))
+                made.parts[kind, table] = ("",) * count
+                for n in range(count):
+                    made._loaded[kind, table, n] = {}
+                    made._changed.add((kind, table, n))
+        loaded = made._loaded
+        counts = {table: len(made.parts["nodes", table]) for table in sizes}
         for table, rid, node in nodes:
-            mine = whole.get(("nodes", table))
-            if mine is None:
-                mine = whole["nodes", table] = {}
-            mine[rid] = node
+            loaded["nodes", table, part_of(rid, counts[table])][rid] = node
             key = (table, rid)
             refs = node[1]
             for i in range(0, len(refs), 2):
-                if refs[i] not in UNFOLLOWED:
-                    bucket = into.setdefault(refs[i], {}).setdefault(refs[i + 1], [])
-                    if not bucket or bucket[-1] is not key:  # (a record that names a record twice is one referrer)
-                        bucket.append(key)
-        for target, part in into.items():
-            whole["into", target] = {rid: tuple(keys) for rid, keys in part.items()}
-        for (kind, table), records in whole.items():
-            count = -(-len(records) // PART)
-            made.parts[kind, table] = ("",) * count
-            for n in range(count):
-                made._loaded[kind, table, n] = {}
-                made._changed.add((kind, table, n))
-            for rid, value in records.items():
-                made._loaded[kind, table, part_of(rid, count)][rid] = value
+                target, tid = refs[i], refs[i + 1]
+                if target not in UNFOLLOWED and target in counts:
+                    into = loaded["into", target, part_of(tid, counts[target])]
+                    found = into.get(tid)
+                    if found is None:
+                        into[tid] = [key]
+                    elif found[-1] is not key:  # (a record that names a record twice is one referrer)
+                        found.append(key)
+        for (kind, _, _), part in loaded.items():
+            if kind == "into":
+                for tid, keys in part.items():
+                    part[tid] = tuple(keys)
         return made
 
     def _part(self, kind: str, table: str, rid: str) -> dict[str, Any]:

@@ -235,12 +235,12 @@ def write(project: Path, before: Inputs, data: Dataset, cache: Cache, seeds: Map
     records = _records(data, cache, now)
     if records is None:
         return
-    folders, stats, racy, files, nodes = records
+    folders, stats, racy, files = records
     own = {i for found in files.values() for i in found}
     sources = {sid: (str(item.record.file), seeds[sid].sha256) for sid, item in data.tables["sources"].items() if sid in seeds and item.record is not None}  # type: ignore[attr-defined]  # a Source
     other = tuple(i for i in issues if i not in own)
     try:
-        parts = Graph.of(graph_folder(project), nodes).save()
+        parts = Graph.of(graph_folder(project), _nodes(data), {table: len(items) for table, items in data.tables.items()}).save()
     except OSError:
         return
     ledger = Ledger(codekey.key(), now, before.state, before.folders, folders, stats, racy, files, other, parts, sources, seed_state(seeds))
@@ -248,24 +248,17 @@ def write(project: Path, before: Inputs, data: Dataset, cache: Cache, seeds: Map
     prune(graph_folder(project), [parts])
 
 
-def _records(data: Dataset, cache: Cache, now: int) -> tuple[tuple[tuple[str, str], ...], bytes, frozenset[int], dict[str, tuple[Issue, ...]], list[tuple[str, str, Node]]] | None:
+def _records(data: Dataset, cache: Cache, now: int) -> tuple[tuple[tuple[str, str], ...], bytes, frozenset[int], dict[str, tuple[Issue, ...]]] | None:
     """The ledger's :attr:`~Ledger.folders`, :attr:`~Ledger.stats`, :attr:`~Ledger.racy` and
     :attr:`~Ledger.files`, from the run's tables (in the order of its listing: each table folder's
-    record files, by id) and the cache's entries (None if a record file has none), and the nodes
-    of its :attr:`~Ledger.graph`."""
-    from ..model.relational import layout
-    from .checks import fact_values
-    from .checks.references import targets
-
+    record files, by id) and the cache's entries (None if a record file has none)."""
     folders: list[tuple[str, str]] = []
     stats: list[bytes] = []
     files: dict[str, tuple[Issue, ...]] = {}
-    nodes: list[tuple[str, str, Node]] = []
     entries = cache.entries
-    here = layout()
     for table, items in data.tables.items():
         key = f"{DATASET.as_posix()}/{table}/"
-        for stem, item in items.items():
+        for stem in items:
             entry = entries.get(f"{key}{stem}.yaml")
             if entry is None:
                 return None
@@ -273,14 +266,25 @@ def _records(data: Dataset, cache: Cache, now: int) -> tuple[tuple[tuple[str, st
             mine = entry.issues + entry.anchor_issues + (entry.rule_issues or ())
             if mine:
                 files[f"{key}{stem}.yaml"] = mine
-            if item.stored is not None:
-                values = fact_values(item)
-                assert values is not None  # (a typed record has facts)
-                nodes.append((table, stem, (values, targets(item, here))))
         folders.append((table, "\0".join(items)))
     blob = b"".join(stats)
     racy = frozenset(n for n, (_, mtime, ctime, _) in enumerate(STATUS.iter_unpack(blob)) if max(mtime, ctime) >= now - RACY_NS)
-    return tuple(folders), blob, racy, files, nodes
+    return tuple(folders), blob, racy, files
+
+
+def _nodes(data: Dataset) -> Iterator[tuple[str, str, Node]]:
+    """The node of each typed record of the run (:class:`casd.curate.graph.Graph`)."""
+    from ..model.relational import layout
+    from .checks import fact_values
+    from .checks.references import targets
+
+    here = layout()
+    for table, items in data.tables.items():
+        for stem, item in items.items():
+            if item.stored is not None:
+                values = fact_values(item)
+                assert values is not None  # (a typed record has facts)
+                yield table, stem, (values, targets(item, here))
 
 
 def _recent(packed: bytes, now: int) -> bool:

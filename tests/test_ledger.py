@@ -449,3 +449,29 @@ def test_statuses_and_listings_that_disagree_make_the_whole_validation_run(proje
     bishkek.write_text(text)
     monkeypatch.setattr(ledger._Taking, "result", lambda self: written.stats[:at] + ledger.GONE + written.stats[at + STATUS.size :])  # gone as its status was taken, but listed
     assert ledger.answer(project) is None
+
+
+def test_a_rule_across_records_that_does_not_say_what_it_reads_makes_the_whole_validation_run(project, monkeypatch):
+    """The ledger patches the issues of rules that declare what they read (``near``, ``ids``, or the
+    references rule); a rule across records that declares neither could read anything."""
+    from casd.curate import checks
+
+    raid = project / "dataset/events/bishkek-raid-2015-07-16.yaml"
+    run(project)
+    _edit(raid, "title: Security forces raid militants in Bishkek", "title: Security forces raid militants")
+    assert ledger.answer(project) is not None
+    undeclared = replace(next(r for r in checks.RULES if r.near), near=False)
+    monkeypatch.setattr(checks, "RULES", [r for r in checks.RULES if r.check is not undeclared.check] + [undeclared])
+    _edit(raid, "title: Security forces raid militants", "title: Security forces raid")
+    assert ledger.answer(project) is None
+
+
+def test_near_and_ids_are_declared_with_what_they_need():
+    from casd.curate.checks import rule
+
+    with pytest.raises(ValueError, match="near rule declares the facts"):
+        rule("dangling-reference", near=True)
+    with pytest.raises(ValueError, match="only ids declares no facts"):
+        rule("dangling-reference", ids=True, reads={"events": ("date",)})
+    with pytest.raises(ValueError, match="local rule"):
+        rule("dangling-reference", local=True, near=True)

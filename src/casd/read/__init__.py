@@ -82,4 +82,4 @@ def load(table: str, version: str | None = None, format: str = "polars", sums_sh
         return data
     import pandas as pd  # optional: only for those who ask for pandas
 
-    return data.to_pandas(types_mapper=pd.ArrowDtype)
+    return data.to_pandas(types_mapper=pd.ArrowDtype, use_threads=False)  # (no Arrow thread pool: see Release.table)

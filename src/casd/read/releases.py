@@ -102,7 +102,10 @@ class Release:
         """One table from its Parquet file, verified (read without pandas)."""
         import pyarrow.parquet as pq  # imported when a table is read: the rest of casd.read needs no pyarrow
 
-        return pq.ParquetFile(io.BytesIO(self.read_bytes(f"{name}.parquet"))).read(columns=columns)
+        # use_threads=False: Arrow's thread pool, once used, now and then aborts the interpreter as it
+        # exits ("terminate called without an active exception", apache/arrow#34314): 3 runs in 30
+        # of the README's first snippet on a loaded machine, none in 70 without the pool
+        return pq.ParquetFile(io.BytesIO(self.read_bytes(f"{name}.parquet"))).read(columns=columns, use_threads=False)
 
     def verify(self, base: Path) -> list[str]:
         """Every problem with this release: files missing, extra, symlinked or differing from

@@ -90,31 +90,50 @@ class Graph:
         made = cls(folder, {})
         for table, size in sizes.items():
             for kind in ("nodes", "into"):
-                count = max(1, -(-size // PART))
-                made.parts[kind, table] = ("",) * count
-                for n in range(count):
-                    made._loaded[kind, table, n] = {}
-                    made._changed.add((kind, table, n))
+                made._empty(kind, table, max(1, -(-size // PART)))
         loaded = made._loaded
         counts = {table: len(made.parts["nodes", table]) for table in sizes}
+        current = None
         for table, rid, node in nodes:
+            if table != current:  # a table's nodes written as soon as they are all there: one table's held at a time
+                if current is not None:
+                    made._write("nodes", current)
+                current = table
             loaded["nodes", table, part_of(rid, counts[table])][rid] = node
-            key = (table, rid)
-            refs = node[1]
-            for i in range(0, len(refs), 2):
-                target, tid = refs[i], refs[i + 1]
-                if target not in UNFOLLOWED and target in counts:
-                    into = loaded["into", target, part_of(tid, counts[target])]
-                    found = into.get(tid)
-                    if found is None:
-                        into[tid] = [key]
-                    elif found[-1] is not key:  # (a record that names a record twice is one referrer)
-                        found.append(key)
+            made._refers((table, rid), node[1], counts)
+        if current is not None:
+            made._write("nodes", current)
         for (kind, _, _), part in loaded.items():
             if kind == "into":
                 for tid, keys in part.items():
                     part[tid] = tuple(keys)
         return made
+
+    def _empty(self, kind: str, table: str, count: int) -> None:
+        """``count`` empty parts for a table, to be saved."""
+        self.parts[kind, table] = ("",) * count
+        for n in range(count):
+            self._loaded[kind, table, n] = {}
+            self._changed.add((kind, table, n))
+
+    def _refers(self, key: Key, refs: tuple[str, ...], counts: Mapping[str, int]) -> None:
+        """Note ``key`` among the referrers of each record it refers to (as lists, while :meth:`of` runs)."""
+        for i in range(0, len(refs), 2):
+            target, tid = refs[i], refs[i + 1]
+            if target not in UNFOLLOWED and target in counts:
+                into = self._loaded["into", target, part_of(tid, counts[target])]
+                found = into.get(tid)
+                if found is None:
+                    into[tid] = [key]
+                elif found[-1] is not key:  # (a record that names a record twice is one referrer)
+                    found.append(key)
+
+    def _write(self, kind: str, table: str) -> None:
+        """Write the parts of a table that changed, and let them go (read again if asked for)."""
+        for n in range(len(self.parts[kind, table])):
+            if (kind, table, n) in self._changed:
+                self._save_part(kind, table, n)
+                del self._loaded[kind, table, n]
 
     def _part(self, kind: str, table: str, rid: str) -> dict[str, Any]:
         names = self.parts.get((kind, table))
@@ -183,19 +202,22 @@ class Graph:
     def save(self) -> Parts:
         """Write the parts that changed (each under its content's digest, if not there already: no
         part is ever rewritten), and say where every part is."""
-        self.folder.mkdir(parents=True, exist_ok=True)
         for kind, table, n in sorted(self._changed):
-            raw = pickle.dumps(self._loaded[kind, table, n], protocol=pickle.HIGHEST_PROTOCOL)
-            name = _name(raw)
-            if not (self.folder / name).exists():
-                tmp = self.folder / f".{name}.tmp-{os.getpid()}"
-                tmp.write_bytes(raw)  # (not synced: a part lost in a crash fails its digest, and the whole validation runs)
-                os.replace(tmp, self.folder / name)
-            names = list(self.parts[kind, table])
-            names[n] = name
-            self.parts[kind, table] = tuple(names)
-        self._changed.clear()
+            self._save_part(kind, table, n)
         return dict(self.parts)
+
+    def _save_part(self, kind: str, table: str, n: int) -> None:
+        raw = pickle.dumps(self._loaded[kind, table, n], protocol=pickle.HIGHEST_PROTOCOL)
+        name = _name(raw)
+        if not (self.folder / name).exists():
+            self.folder.mkdir(parents=True, exist_ok=True)
+            tmp = self.folder / f".{name}.tmp-{os.getpid()}"
+            tmp.write_bytes(raw)  # (not synced: a part lost in a crash fails its digest, and the whole validation runs)
+            os.replace(tmp, self.folder / name)
+        names = list(self.parts[kind, table])
+        names[n] = name
+        self.parts[kind, table] = tuple(names)
+        self._changed.discard((kind, table, n))
 
 
 def _name(raw: bytes) -> str:

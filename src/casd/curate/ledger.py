@@ -350,14 +350,14 @@ def answer(project: Path) -> Answer | None:
     changes = None if stats is None or listed is None else _changes(ledger, stats, listed)
     if changes is None:
         return None
-    if now.folders != ledger.folders_status:  # a folder listed again (a save by renaming, say): not the next time
-        ledger = replace(ledger, folders_status=now.folders)
+    if now.folders != ledger.folders_status or now.state != ledger.inputs:  # a folder listed again (a save by renaming, say): not the next time
+        ledger = replace(ledger, folders_status=now.folders, inputs=now.state)
         if not changes.any:
             _save(path_of(project), ledger)
     if not changes.any:
         return Answer(sorted({*ledger.other, *(i for found in ledger.files.values() for i in found)}), ledger.count)
     try:
-        return _recheck(project, replace(ledger, inputs=now.state), changes)  # (which saves the ledger, folders' statuses and all)
+        return _recheck(project, ledger, changes)  # (which saves the ledger, folders' statuses and all)
     except _Fallback:
         return None
 

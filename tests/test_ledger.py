@@ -43,6 +43,7 @@ def run(project: Path) -> tuple[list[Issue], bool]:
         assert quick.count == len(validate(project, use_cache=False).dataset)
         patched, graph = ledger.path_of(project).read_bytes(), ledger.graph_folder(project)
         shutil.copytree(graph, project.parent / "graph", dirs_exist_ok=True)
+        ledger.path_of(project).unlink()  # (else the whole run would take its graph again: no record changed since)
         validate(project, records=False)  # (writes the ledger of a whole run)
         whole_run = comparable(project, ledger.read(project))  # type: ignore[arg-type]
         shutil.rmtree(graph)
@@ -475,3 +476,31 @@ def test_near_and_ids_are_declared_with_what_they_need():
         rule("dangling-reference", ids=True, reads={"events": ("date",)})
     with pytest.raises(ValueError, match="local rule"):
         rule("dangling-reference", local=True, near=True)
+
+
+def test_a_whole_run_with_no_record_changed_keeps_the_graph(project, monkeypatch):
+    """A seed or a side file changed: the whole validation runs, but the graph is the last one's (no
+    part made again); a part found damaged is removed, and the next whole run makes the graph anew."""
+    run(project)
+    first = ledger.read(project)
+    assert first is not None
+    parts = {p.name: p.stat().st_mtime_ns for p in ledger.graph_folder(project).iterdir()}
+    monkeypatch.setattr(graph.Graph, "of", lambda *a: pytest.fail("the graph made again"))
+    _edit(project / "dataset/package.yaml", "\n", "\n\n")
+    assert run(project) == (whole(project), False)
+    assert ledger.read(project).graph == first.graph  # type: ignore[union-attr]
+    assert {p.name: p.stat().st_mtime_ns for p in ledger.graph_folder(project).iterdir()} == parts
+    monkeypatch.undo()
+    monkeypatch.setattr(ledger, "RACY_NS", 0)
+    events = ledger.graph_folder(project) / first.graph["nodes", "events"][0]
+    events.write_bytes(events.read_bytes()[:-1] + b"\0")
+    _edit(project / "dataset/events/bishkek-raid-2015-07-16.yaml", "related\n", "part-of\n")
+    assert ledger.answer(project) is None and not events.exists()  # damaged: not used, and removed
+    _edit(project / "dataset/events/bishkek-raid-2015-07-16.yaml", "part-of\n", "related\n")
+    assert run(project) == (whole(project), False)
+    (ledger.graph_folder(project) / ledger.read(project).graph["nodes", "events"][0]).unlink()  # type: ignore[union-attr]  # a part gone, then a whole run with no record changed: the graph is made anew
+    _edit(project / "dataset/package.yaml", "\n\n", "\n")
+    assert run(project) == (whole(project), False)
+    assert ledger._present(project, ledger.read(project).graph)  # type: ignore[union-attr]
+    _edit(project / "dataset/events/bishkek-raid-2015-07-16.yaml", "related\n", "part-of\n")
+    assert run(project) == (whole(project), True)

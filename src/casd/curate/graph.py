@@ -153,6 +153,8 @@ class Graph:
         except OSError as e:
             raise Damaged(name) from e
         if _name(raw) != name:
+            with contextlib.suppress(OSError):
+                os.unlink(self.folder / name)  # (the next whole validation makes it again)
             raise Damaged(name)
         part: dict[str, Any] = pickle.loads(raw)  # noqa: S301 - written by save(), its digest checked
         return part

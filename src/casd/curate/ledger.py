@@ -225,6 +225,7 @@ def write(project: Path, before: Inputs, data: Dataset, cache: Cache, seeds: Map
     from .graph import Graph, prune
 
     target = path_of(project)
+    last = read(project)  # (its graph serves again if no record file changed)
     try:
         target.unlink(missing_ok=True)  # until the new one is written: never a ledger of an older state
     except OSError:
@@ -239,13 +240,22 @@ def write(project: Path, before: Inputs, data: Dataset, cache: Cache, seeds: Map
     own = {i for found in files.values() for i in found}
     sources = {sid: (str(item.record.file), seeds[sid].sha256) for sid, item in data.tables["sources"].items() if sid in seeds and item.record is not None}  # type: ignore[attr-defined]  # a Source
     other = tuple(i for i in issues if i not in own)
-    try:
-        parts = Graph.of(graph_folder(project), _nodes(data), {table: len(items) for table, items in data.tables.items()}).save()
-    except OSError:
-        return
+    if last is not None and (last.folders, last.stats) == (folders, stats) and not last.racy and not racy and _present(project, last.graph):
+        parts = last.graph  # every record file as the last ledger had it: the same graph (a seed or a side file changed, say)
+    else:
+        try:
+            parts = Graph.of(graph_folder(project), _nodes(data), {table: len(items) for table, items in data.tables.items()}).save()
+        except OSError:
+            return
     ledger = Ledger(codekey.key(), now, before.state, before.folders, folders, stats, racy, files, other, parts, sources, seed_state(seeds))
     _save(target, ledger)
     prune(graph_folder(project), [parts])
+
+
+def _present(project: Path, parts: Parts) -> bool:
+    """Whether every part of a graph is there (a damaged one is removed when read: :meth:`casd.curate.graph.Graph.get`)."""
+    folder = graph_folder(project)
+    return all(name and (folder / name).is_file() for names in parts.values() for name in names)
 
 
 def _records(data: Dataset, cache: Cache, now: int) -> tuple[tuple[tuple[str, str], ...], bytes, frozenset[int], dict[str, tuple[Issue, ...]]] | None:

@@ -504,3 +504,20 @@ def test_a_whole_run_with_no_record_changed_keeps_the_graph(project, monkeypatch
     assert ledger._present(project, ledger.read(project).graph)  # type: ignore[union-attr]
     _edit(project / "dataset/events/bishkek-raid-2015-07-16.yaml", "related\n", "part-of\n")
     assert run(project) == (whole(project), True)
+
+
+def test_a_neighbourhood_too_large_or_too_many_referrers_make_the_whole_validation_run(released, monkeypatch):
+    project = released
+    raid = project / "dataset/events/bishkek-raid-2015-07-16.yaml"
+    run(project)
+    monkeypatch.setattr(graph, "NEAR_LIMIT", 1)  # the raid, the summit it names: two records
+    _edit(raid, "relation: related", "relation: part-of")
+    assert ledger.answer(project) is None
+    monkeypatch.undo()
+    monkeypatch.setattr(ledger, "RACY_NS", 0)
+    assert run(project) == (whole(project), True)
+    monkeypatch.setattr(ledger, "MAX_REFERRING", 0)  # the raid refers to the place removed
+    (project / "dataset/places/bishkek.yaml").unlink()
+    assert ledger.answer(project) is None
+    monkeypatch.setattr(ledger, "MAX_REFERRING", 64)
+    assert run(project) == (whole(project), True)

@@ -2,8 +2,10 @@
 references), which records refer to each, and those rules run again on the neighbourhood of a few
 changed records rather than on every record.
 
-The ledger (:mod:`casd.curate.ledger`) keeps a :class:`Graph` of the last whole validation, each
-table's part pickled on its own and unpickled only when a run needs it. After a few record files
+The ledger (:mod:`casd.curate.ledger`) keeps a :class:`Graph` of the records as they are now, in
+parts of about :data:`PART` records of a table, each a file named by the digest of its content,
+read only when a run needs one of its records (and patched by each run that answers from the
+ledger, which writes the parts it changed under their new names). After a few record files
 changed (edited, added, removed), :func:`near` finds again the issues of a rule across records
 declared ``near`` (:attr:`casd.curate.checks.Rule.near`): such a rule's issues in a record depend
 only on the facts of that record and of the records it refers to or that refer to it, within the

@@ -87,7 +87,8 @@ class Graph:
 
     @classmethod
     def of(cls, folder: Path, nodes: Iterable[tuple[str, str, Node]], sizes: Mapping[str, int]) -> Graph:
-        """The graph of every typed record, given as ``(table, id, node)``, every part to be saved
+        """The graph of every typed record, given as ``(table, id, node)`` table by table (each
+        table's nodes are written once the next table's begin), every part saved or to be saved
         (``sizes``: how many record files each table has, which sets how many parts it has)."""
         made = cls(folder, {})
         for table, size in sizes.items():

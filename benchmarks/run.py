@@ -612,7 +612,7 @@ def run_size(size: int, opts: argparse.Namespace, steps: list[str]) -> dict[str,
             result["steps"][name]["server"] = SERVER.stop()  # after the last step it answers
             _added(ctx.clean / ctx.manifest["editable"]).unlink(missing_ok=True)
         if name == "validate_warm_file":
-            _added(ctx.clean / ctx.manifest["editable"]).unlink(missing_ok=True)  # (the next step's run then checks the removal)
+            _added(ctx.clean / ctx.manifest["editable"]).unlink(missing_ok=True)  # (if an odd number of runs left it there)
         if name == "validate_warm_fact" and len(runs) % 2:
             edit_fact(ctx.clean / ctx.manifest["editable"])  # the relation as it was (after an odd number of runs)
         result["steps"][name].update(date=time.strftime("%Y-%m-%d %H:%M:%S %Z"), commit=CODE["label"], mem_cap_gb=opts.mem_cap_gb, timeout_s=opts.timeout_s)

@@ -39,7 +39,7 @@ issues are patched:
   those records are replaced;
 * where a table's ids changed (a file added or removed), each rule that reads ids runs again;
 * whether references dangle is found again (:func:`casd.curate.checks.references.dangling`) in
-  each changed file, in the files that referred to a record now gone or untyped, and, when a
+  each changed file, in the files that referred to a record now gone, and, when a
   table's ids changed, in every file that had a dangling reference (its hint may change).
 
 That is what the whole validation gives (``tests/test_ledger.py`` compares them, edit after edit,
@@ -760,8 +760,8 @@ class _Patch:
 
     def references(self) -> None:
         """Whether the references dangle: of each changed file, and of the unchanged files whose
-        answer may have changed (they referred to a record now gone or untyped; they held a dangling
-        reference and a table's ids changed)."""
+        answer may have changed (they referred to a record now gone; they held a dangling reference
+        and a table's ids changed)."""
         from .checks.references import dangling
         from .load import read_file
 
@@ -769,7 +769,7 @@ class _Patch:
         for item in self.fresh.values():
             if item.typed:
                 self.other += dangling(item, self.tables, self.here.layout, suggested)
-        again = {k for key, change in self.moved.items() if change.after is None for k in self.graph.referrers(key)}
+        again = {k for key, change in self.moved.items() if change.item is None for k in self.graph.referrers(key)}  # (gone: an untyped file's id still stands)
         if self.changes.added or self.changes.removed:
             again.update(_key(i.path) for i in self.other if i.code in self.refs_codes)
         again -= self.fresh.keys()

@@ -526,3 +526,20 @@ def test_a_neighbourhood_too_large_or_too_many_referrers_make_the_whole_validati
     assert ledger.answer(project) is None
     monkeypatch.setattr(ledger, "MAX_REFERRING", 64)
     assert run(project) == (whole(project), True)
+
+
+def test_more_files_changed_than_the_ledger_checks_make_the_whole_validation_run(project, monkeypatch):
+    """At most :data:`ledger.MAX_CHANGED` record files edited, added or removed (the README's 16),
+    each kind counted."""
+    run(project)
+    assert ledger.MAX_CHANGED == 16
+    monkeypatch.setattr(ledger, "MAX_CHANGED", 2)
+    raid, kant = project / "dataset/events/bishkek-raid-2015-07-16.yaml", project / "dataset/bases/kant-air-base.yaml"
+    _edit(raid, "title: Security forces raid militants in Bishkek", "title: Security forces raid militants")
+    _edit(kant, "name: Kant Air Base", "name: Kant air base")
+    assert run(project) == (whole(project), True)  # two
+    _edit(kant, "name: Kant air base", "name: Kant Air Base")
+    (project / "dataset/places/osh.yaml").write_text("id: osh\nname: Osh\nkind: city\ncountry: KGZ\n")
+    (project / "dataset/places/bishkek.yaml").unlink()
+    assert ledger.answer(project) is None  # an edit, an addition, a removal: three
+    assert run(project) == (whole(project), False)

@@ -24,6 +24,14 @@ INDEX_NAME = "index.json"
 INDEX = RELEASES / INDEX_NAME
 LOCK = BUILD / ".lock"
 ROOT_DESCRIPTOR = Path("datapackage.json")
+
+
+def record_file(table: str, rid: str) -> str:
+    """How a record file is named in issues and caches: ``dataset/<table>/<id>.yaml`` (its inverse:
+    :func:`casd.curate.load.table_and_id`)."""
+    return f"{DATASET.as_posix()}/{table}/{rid}.yaml"
+
+
 CACHE_DIR = Path(".casd-cache")
 """what casd keeps between runs on this machine (git-ignored): the validation cache, the server's socket"""
 SERVER_SOCKET = CACHE_DIR / "serve.sock"

@@ -448,7 +448,7 @@ def _payload(raw: bytes) -> Any:
     return pickle.loads(unframed(MAGIC, raw))  # noqa: S301 - a file this package wrote, checked by unframed
 
 
-def read_shard(folder: Path, n: int) -> dict[str, Any] | None:
+def _read_shard(folder: Path, n: int) -> dict[str, Any] | None:
     """Shard ``n`` of the cache in ``folder`` (``key``, ``written_ns`` and ``entries``), if it is
     whole and written by this very code; else None."""
     try:
@@ -472,7 +472,7 @@ def open_cache(project: Path, records: bool = False) -> Cache:
         return held
     cache = Cache(Path(project) / CACHE_DIR / FOLDER)
     for n in range(SHARDS):
-        payload = read_shard(cache.path, n)  # type: ignore[arg-type]  # set just above
+        payload = _read_shard(cache.path, n)  # type: ignore[arg-type]  # set just above
         if payload is None:
             continue
         try:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..fs import MAX_RECORD_BYTES, FileRefused, read_regular
-from ..paths import DATASET
+from ..paths import record_file
 from .issues import Issue
 from .load import Dataset, RecordFile
 from .yamlio import Document
@@ -291,7 +291,7 @@ def near(rule: Rule, changed: Mapping[Key, Change], graph: Graph, ids: Callable[
         if len(view) > NEAR_LIMIT:
             raise TooFar
     present = {table: set(ids(table)) for table in tables}
-    shown = {key: f"{DATASET.as_posix()}/{key[0]}/{key[1]}.yaml" for key in view}
+    shown = {key: record_file(*key) for key in view}
     data = Dataset(project)
     for key in sorted(view):
         table, rid = key

@@ -70,7 +70,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import codekey
 from ..fs import MAX_SEED_BYTES, RACY_NS, STATUS, FileRefused, framed, read_regular, status, unframed, write_atomic
-from ..paths import CACHE_DIR, DATASET, PACKAGE_META, RELEASES, SEEDS, TOMBSTONES
+from ..paths import CACHE_DIR, DATASET, PACKAGE_META, RELEASES, SEEDS, TOMBSTONES, record_file
 from .issues import Issue
 
 if TYPE_CHECKING:
@@ -267,15 +267,15 @@ def _records(data: Dataset, cache: Cache, now: int) -> tuple[tuple[tuple[str, st
     files: dict[str, tuple[Issue, ...]] = {}
     entries = cache.entries
     for table, items in data.tables.items():
-        key = f"{DATASET.as_posix()}/{table}/"
         for stem in items:
-            entry = entries.get(f"{key}{stem}.yaml")
+            shown = record_file(table, stem)
+            entry = entries.get(shown)
             if entry is None:
                 return None
             stats.append(entry.stat)
             mine = entry.issues + entry.anchor_issues + (entry.rule_issues or ())
             if mine:
-                files[f"{key}{stem}.yaml"] = mine
+                files[shown] = mine
         folders.append((table, "\0".join(items)))
     blob = b"".join(stats)
     racy = frozenset(n for n, (_, mtime, ctime, _) in enumerate(STATUS.iter_unpack(blob)) if max(mtime, ctime) >= now - RACY_NS)
@@ -285,16 +285,14 @@ def _records(data: Dataset, cache: Cache, now: int) -> tuple[tuple[tuple[str, st
 def _nodes(data: Dataset) -> Iterator[tuple[str, str, Node]]:
     """The node of each typed record of the run (:class:`casd.curate.graph.Graph`)."""
     from ..model.relational import layout
-    from .checks import fact_values
-    from .checks.references import targets
+    from .checks import read_across
 
     here = layout()
     for table, items in data.tables.items():
         for stem, item in items.items():
-            if item.stored is not None:
-                values = fact_values(item)
-                assert values is not None  # (a typed record has facts)
-                yield table, stem, (values, targets(item, here))
+            node = read_across(item, here) if item.stored is not None else None
+            if node is not None:
+                yield table, stem, node
 
 
 def _recent(packed: bytes, now: int) -> bool:
@@ -377,9 +375,14 @@ def _differ(now: dict[str, Any], then: dict[str, Any]) -> list[str]:
     return [key for key in now.keys() | then.keys() if now.get(key) != then.get(key)]
 
 
+def _table_of(key: str) -> str:
+    """The table of an input that is a table folder (``dataset/<table>/``)."""
+    return key.removeprefix(f"{DATASET.as_posix()}/").removesuffix("/")
+
+
 def _folder(key: str, ledger: Ledger) -> bool:
     """Whether an input is one of the ledger's table folders (whose names may change: files added or removed)."""
-    table = key.removeprefix(f"{DATASET.as_posix()}/").removesuffix("/")
+    table = _table_of(key)
     return key == f"{DATASET.as_posix()}/{table}/" and any(t == table for t, _ in ledger.folders)
 
 
@@ -397,7 +400,7 @@ def _relisted(ledger: Ledger, now: Inputs) -> dict[str, list[str]] | None:
     for key in _differ(now.state, ledger.inputs):
         if key not in now.names or any(i.code in _MISPLACED and i.path.startswith(key) for i in ledger.other):
             return None
-        table = key.removeprefix(f"{DATASET.as_posix()}/").removesuffix("/")
+        table = _table_of(key)
         then = _split(joined[table])
         names = set(now.names[key])
         known = {f"{stem}.yaml" for stem in then}  # (each a record file's name: no issue was found in the folder)
@@ -637,10 +640,6 @@ class _Seeds(Mapping[str, "SeedText"]):
 MAX_REFERRING = 64
 
 
-def _shown(table: str, stem: str) -> str:
-    return f"{DATASET.as_posix()}/{table}/{stem}.yaml"
-
-
 def _recheck(project: Path, ledger: Ledger, changes: _Changes) -> Answer:
     """Check the changed record files on their own, find again what the rules across records find
     in them and in their neighbours, and patch the ledger with it (:class:`_Fallback` if a rule
@@ -678,7 +677,7 @@ class _Patch:
         self.here = setting(project, _Seeds(project, ledger.seeds), ledger.seed_state)
         self.graph = Graph(graph_folder(project), ledger.graph)
         self.tables = _Ids(ledger, changes.stems)
-        self.looked = {(t, stem): _shown(t, stem) for _, t, stem in changes.edited + changes.removed} | {key: _shown(*key) for key in changes.added}
+        self.looked = {(t, stem): record_file(t, stem) for _, t, stem in changes.edited + changes.removed} | {key: record_file(*key) for key in changes.added}
         if any(t == "sources" for t, _ in self.looked):
             raise _Fallback  # the seeds
         paths = set(self.looked.values())
@@ -693,8 +692,7 @@ class _Patch:
     def read(self) -> None:
         """Read and check each changed or added file on its own; note whose typing or facts changed."""
         from .alone import check_alone
-        from .checks import fact_values
-        from .checks.references import targets
+        from .checks import read_across
         from .graph import Change
         from .load import read_file
 
@@ -704,13 +702,10 @@ class _Patch:
             if item is None or "stat" not in kept:
                 raise _Fallback  # unreadable, or not a regular file: not kept by the cache
             found = tuple(problems)
-            node: Node | None = None
             if item.typed:
                 alone = check_alone(item, self.here)
                 found += alone["anchor_issues"] + alone["rule_issues"]
-                values = fact_values(item)
-                assert values is not None
-                node = (values, targets(item, self.here.layout))
+            node = read_across(item, self.here.layout)
             then = self.before[key] = self.graph.get(key)
             if (then is None) != (node is None) or (then is not None and node is not None and then[0] != node[0]):
                 self.moved[key] = Change(then, node, item)
@@ -763,7 +758,7 @@ class _Patch:
         answer may have changed (they referred to a record now gone; they held a dangling reference
         and a table's ids changed)."""
         from .checks.references import dangling
-        from .load import read_file
+        from .load import read_file, table_and_id
 
         suggested: dict[str, Any] = {}
         for item in self.fresh.values():
@@ -771,21 +766,16 @@ class _Patch:
                 self.other += dangling(item, self.tables, self.here.layout, suggested)
         again = {k for key, change in self.moved.items() if change.item is None for k in self.graph.referrers(key)}  # (gone: an untyped file's id still stands)
         if self.changes.added or self.changes.removed:
-            again.update(_key(i.path) for i in self.other if i.code in self.refs_codes)
+            again.update(table_and_id(i.path) for i in self.other if i.code in self.refs_codes)
         again -= self.fresh.keys()
         if len(again) > MAX_REFERRING:
             raise _Fallback
         for key in sorted(again):
-            shown = _shown(*key)
+            shown = record_file(*key)
             again_read, _, _, _ = read_file(key[0], key[1], shown, os.path.join(self.project, shown))
             if again_read is None or not again_read.typed:
                 raise _Fallback  # changed since its status was taken
             self.other = [i for i in self.other if not (i.path == shown and i.code in self.refs_codes)] + list(dangling(again_read, self.tables, self.here.layout, suggested))
-
-
-def _key(shown: str) -> tuple[str, str]:
-    table, _, name = shown.removeprefix(f"{DATASET.as_posix()}/").partition("/")
-    return table, name.removesuffix(".yaml")
 
 
 def _moved(ledger: Ledger, changes: _Changes, taken: dict[tuple[str, str], bytes]) -> Ledger:
@@ -860,7 +850,7 @@ class _IdTable(Mapping[str, Any]):
         if rid not in self.ids:
             raise KeyError(rid)
         item = self.fresh.get((self.table, rid))
-        return item if item is not None else RecordFile(self.table, rid, _shown(self.table, rid), placed(self.project, _shown(self.table, rid)))
+        return item if item is not None else RecordFile(self.table, rid, record_file(self.table, rid), placed(self.project, record_file(self.table, rid)))
 
     def __contains__(self, rid: object) -> bool:
         return rid in self.ids

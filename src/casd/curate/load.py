@@ -34,7 +34,7 @@ from ..errors import CasdError
 from ..fs import MAX_RECORD_BYTES, FileRefused, read_regular
 from ..model.records import TABLES, Record
 from ..model.types import SLUG
-from ..paths import COVERAGE, DATASET, PACKAGE_META, TOMBSTONES
+from ..paths import COVERAGE, DATASET, PACKAGE_META, TOMBSTONES, record_file
 from . import yamlio
 from .issues import Issue, issue
 
@@ -535,7 +535,7 @@ def _receive(data: Dataset, cache: Cache | None, found: list[Issue], done: Done,
     if item is None:  # unreadable
         del data.tables[table][stem]
         if cache is not None:
-            cache.entryless.add(f"{DATASET.as_posix()}/{table}/{stem}.yaml")
+            cache.entryless.add(record_file(table, stem))
         return
     if eager:
         item.record  # noqa: B018 - unpickled now (if it came as bytes), while their memory can be reused

@@ -291,14 +291,16 @@ def _kept_across(ctx: Context, cache: Cache) -> tuple[Issue, ...] | None:
     return across
 
 
-def read_across(item: RecordFile, layout: Layout) -> tuple[Any, ...] | None:
-    """What the kept rules across records read of a record file (None: it did not type)."""
+def read_across(item: RecordFile, layout: Layout) -> tuple[tuple[Any, ...], tuple[str, ...]] | None:
+    """What the kept rules across records read of a record file: its facts' values and its
+    references (None: it did not type). The ledger's graph keeps it for every record
+    (:data:`casd.curate.graph.Node`)."""
     from .references import targets
 
-    made = facts(item)
-    if made is None:
+    values = fact_values(item)
+    if values is None:
         return None
-    return tuple(getattr(made, name) for name in made.__slots__), targets(item, layout)
+    return values, targets(item, layout)
 
 
 def _cached(data: Dataset, cache: Cache) -> tuple[Dataset, list[Issue]]:

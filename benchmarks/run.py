@@ -31,7 +31,10 @@ validate_warm_file     the same after adding a record file (a copy of one under 
 validate_served        ``casd validate`` after editing one record, answered by a running ``casd serve`` (started
                        untimed before the first run, and idle before each; its start and memory are reported)
 validate_served_file   the same after adding a record file (a copy of one under a new id), then removing it,
-                       then adding it: the rules across records run again (removed when the server stops)
+                       then adding it: the rules across records run again around it (removed when the server
+                       stops)
+validate_served_fact   the same after changing a fact a rule across records compares (as validate_warm_fact):
+                       those rules run again on the record's neighbourhood
 validate_cold_serial   ``casd validate``, cache removed, with ``CASD_WORKERS=1`` (parsing in this process only)
 validate_nocache       ``casd validate`` with ``CASD_NO_CACHE=1``: what a cold run pays for writing the cache
 build_first            ``casd build`` with build/current, datapackage.json and the cache removed: the first
@@ -103,6 +106,7 @@ STEPS = (
     "validate_warm_file",
     "validate_served",
     "validate_served_file",
+    "validate_served_fact",
     "validate_cold_serial",
     "validate_nocache",
     "build_first",
@@ -131,6 +135,7 @@ WHAT = {
     "validate_warm_file": "casd validate after adding or removing 1 record file (cache kept)",
     "validate_served": "casd validate after editing 1 record, answered by casd serve",
     "validate_served_file": "casd validate after adding or removing 1 record file, answered by casd serve",
+    "validate_served_fact": "casd validate after changing 1 record's fact that a rule across records compares, answered by casd serve",
     "validate_cold_serial": "casd validate, no cache, CASD_WORKERS=1 (parsing in one process)",
     "validate_nocache": "casd validate with CASD_NO_CACHE=1 (no cache read or written)",
     "build_first": "casd build, no cache, no build/current (a first build)",
@@ -312,16 +317,10 @@ def _generator_version() -> int:
     return int(m.group(1)) if m else 0
 
 
-def _served_edit(clean: Path, ctx: Ctx, editable: Path) -> None:
-    """Before a served run: the server up (started untimed, once), then one record edited."""
+def _served(clean: Path, ctx: Ctx, editable: Path, change: Callable[[Path], None]) -> None:
+    """Before a served run: the server up (started untimed, once), then the record changed."""
     SERVER.ensure(clean, ctx)
-    edit_one(editable)
-
-
-def _served_file(clean: Path, ctx: Ctx, editable: Path) -> None:
-    """Before a served run: the server up, then a record file added or removed (:func:`add_or_remove`)."""
-    SERVER.ensure(clean, ctx)
-    add_or_remove(editable)
+    change(editable)
 
 
 def add_or_remove(editable: Path) -> None:
@@ -459,8 +458,9 @@ def step_runs(name: str, ctx: Ctx) -> tuple[Callable[[], None], Callable[[], Run
         "validate_warm_ref": (lambda: edit_reference(editable), lambda: _casd(ctx, ["validate"], clean)),
         "validate_warm_fact": (lambda: edit_fact(editable), lambda: _casd(ctx, ["validate"], clean)),
         "validate_warm_file": (lambda: add_or_remove(editable), lambda: _casd(ctx, ["validate"], clean)),
-        "validate_served": (lambda: _served_edit(clean, ctx, editable), lambda: _casd(ctx, ["validate"], clean, extra_env={"CASD_SERVER": "require"})),
-        "validate_served_file": (lambda: _served_file(clean, ctx, editable), lambda: _casd(ctx, ["validate"], clean, extra_env={"CASD_SERVER": "require"})),
+        "validate_served": (lambda: _served(clean, ctx, editable, edit_one), lambda: _casd(ctx, ["validate"], clean, extra_env={"CASD_SERVER": "require"})),
+        "validate_served_file": (lambda: _served(clean, ctx, editable, add_or_remove), lambda: _casd(ctx, ["validate"], clean, extra_env={"CASD_SERVER": "require"})),
+        "validate_served_fact": (lambda: _served(clean, ctx, editable, edit_fact), lambda: _casd(ctx, ["validate"], clean, extra_env={"CASD_SERVER": "require"})),
         "validate_cold_serial": (lambda: drop_cache(clean), lambda: _casd(ctx, ["validate"], clean, extra_env={"CASD_WORKERS": "1"})),
         "validate_nocache": (lambda: drop_cache(clean), lambda: _casd(ctx, ["validate"], clean, extra_env={"CASD_NO_CACHE": "1"})),
         "build_first": (lambda: drop_build(clean), lambda: _casd(ctx, ["build"], clean)),
@@ -613,7 +613,7 @@ def run_size(size: int, opts: argparse.Namespace, steps: list[str]) -> dict[str,
             _added(ctx.clean / ctx.manifest["editable"]).unlink(missing_ok=True)
         if name == "validate_warm_file":
             _added(ctx.clean / ctx.manifest["editable"]).unlink(missing_ok=True)  # (if an odd number of runs left it there)
-        if name == "validate_warm_fact" and len(runs) % 2:
+        if name in ("validate_warm_fact", "validate_served_fact") and len(runs) % 2:
             edit_fact(ctx.clean / ctx.manifest["editable"])  # the relation as it was (after an odd number of runs)
         result["steps"][name].update(date=time.strftime("%Y-%m-%d %H:%M:%S %Z"), commit=CODE["label"], mem_cap_gb=opts.mem_cap_gb, timeout_s=opts.timeout_s)
     return result

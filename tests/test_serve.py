@@ -14,11 +14,15 @@ from pathlib import Path
 import pytest
 
 from casd.curate import cache as cache_mod
-from casd.curate import watch
+from casd.curate import checks, watch
+from casd.curate import graph as graph_mod
+from casd.curate.graph import Held
 from casd.curate.resident import Resident, Stale
 from casd.curate.validate import validate
 from casd.fs import MAX_RECORD_BYTES
+from casd.model.relational import layout
 from casd.paths import CACHE_DIR, SERVER_SOCKET
+from edits import FOUND, edits
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="UNIX sockets and inotify: the server is tested where CI runs it, on Linux")
 
@@ -116,7 +120,8 @@ def test_the_server_answers_as_a_one_shot_run_edit_after_edit(project, server):
     answered = server.answered(wait_for=12)
     assert len(answered) == 12, server.log.read_text()
     assert all("(0 file(s) read again" in line for line in (answered[0], answered[5]))  # nothing changed; a touch only
-    assert "(1 file(s) read again, the rest as in the last run)" in answered[1]  # one edit: one file read, whatever the size of the dataset
+    assert "(1 file(s) read again, the rest as in the last run; rules across records: run around the changed records)" in answered[1]  # one edit: one file read, whatever the size of the dataset
+    assert "rules across records: run around the changed records" in answered[3]  # renamed: a file gone, and one added
     assert all("the rest as in the last run" in line for line in answered[2:5])  # saved by renaming a new file over it; renamed
     assert "the rest as in the last run" not in answered[6]  # a seed changed: every record is anchored again
 
@@ -283,6 +288,54 @@ def test_a_run_after_a_few_edits_patches_the_last_one_and_equals_a_cold_run(proj
         assert path.relative_to(project).as_posix() in c.todo and c.patching is patched
         resident.after(True)
         assert everything(v) == everything(validate(project, use_cache=False)), (path.name, c.todo)
+
+
+def test_the_rules_across_records_find_again_around_the_records_changed(released):
+    """The ledger's edits, each answered by a resident run equal to a run without any cache; the
+    rules across records ran on every record only around a symbolic link (the cache keeps no
+    entry for it), and the graph carried from run to run is the graph of the dataset."""
+    project = released
+    r = Resident(project)
+    try:
+        resident_run(r)
+        found, by, carried = set(), [], []
+        for n, (act, _) in enumerate(edits(project, whole=lambda: None)):
+            act()
+            v = resident_run(r)
+            assert everything(v) == everything(validate(project, use_cache=False)), n
+            found.update(i.code for i in v.issues)
+            by.append(r.cache.across_by)
+            held = r.cache.last.graph  # type: ignore[union-attr]
+            if held is not None:
+                if all(g is not held for g in carried):
+                    carried.append(held)  # (kept alive: ids are not reused)
+                assert referred(held) == referred(Held(v.dataset, layout())), n
+    finally:
+        r.close()
+    assert FOUND <= found
+    assert [n for n, how in enumerate(by) if how == "every"] == [50, 51], by  # (the link made, then a file again)
+    assert by.count("near") > 30
+    assert len(carried) == 3  # made after the first run, then carried; made again after the link is gone (no run with a link carries it) and after the source changed (a run that patches nothing)
+
+
+def test_too_many_files_changed_or_too_large_a_neighbourhood_run_the_rules_on_every_record(project, resident, monkeypatch):
+    resident_run(resident)
+    raid = project / "dataset/events/bishkek-raid-2015-07-16.yaml"
+    fig = project / "dataset/figures/bishkek-raid-killed-4.yaml"
+    for limit, value in ((checks, "PATCH_MAX"), (graph_mod, "NEAR_LIMIT")):
+        monkeypatch.setattr(limit, value, 0)
+        _edit(raid, "relation: related", "relation: part-of")  # a fact a rule across records compares
+        assert same_as_cold(resident_run(resident), project) and resident.cache.across_by == "every"
+        monkeypatch.undo()
+        _edit(raid, "relation: part-of", "relation: related")
+        assert same_as_cold(resident_run(resident), project) and resident.cache.across_by == "near"
+    monkeypatch.setattr(graph_mod, "NEAR_LIMIT", 0)
+    fig.write_text("# a comment\n" + fig.read_text())  # text only: nothing they read changed
+    assert same_as_cold(resident_run(resident), project) and resident.cache.across_by == "kept"
+
+
+def referred(graph: Held) -> dict[object, list[object]]:
+    return {key: sorted(keys) for key, keys in graph.into.items() if keys}
 
 
 def test_a_save_by_renaming_keeps_the_folders_listing(project, resident):

@@ -177,6 +177,10 @@ def _on_term(signum: int, frame: object) -> None:
     raise _Stop
 
 
+#: how a run found the issues of the rules across records (:attr:`casd.curate.cache.Cache.across_by`), as the server's log says it
+ACROSS = {"kept": "nothing they read changed", "near": "run around the changed records", "every": "run on every record"}
+
+
 def _answer(conn: socket.socket, resident: Resident, base: Path) -> None:
     """Answer one client (a :class:`~casd.curate.resident.Stale` is raised once the client is told)."""
     from ..curate.resident import Stale
@@ -210,9 +214,9 @@ def _answer(conn: socket.socket, resident: Resident, base: Path) -> None:
     conn.close()  # the client reads to the end: it has its answer now, not once the cache is kept
     answered = time.perf_counter()
     if "code" in reply:
-        reread, patched = resident.cache.reread, resident.cache.patching
+        reread, patched, across = resident.cache.reread, resident.cache.patching, ACROSS.get(resident.cache.across_by, "")
         resident.after(reply["code"] in (0, 1))
-        how = f"{reread} file(s) read again" + (", the rest as in the last run" if patched else "")
+        how = f"{reread} file(s) read again" + (", the rest as in the last run" if patched else "") + (f"; rules across records: {across}" if across else "")
         typer.echo(f"validate: exit {reply['code']}, answered in {answered - started:.2f} s ({how}); cache kept in {time.perf_counter() - answered:.2f} s", err=True)
         sys.stderr.flush()
     if stale is not None:

@@ -59,7 +59,7 @@ import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import codekey
 from ..codekey import PACKAGE
@@ -68,6 +68,9 @@ from ..paths import CACHE_DIR
 from .issues import Issue
 from .load import Dataset, RecordFile
 from .yamlio import fingerprint
+
+if TYPE_CHECKING:
+    from .graph import Held
 
 FOLDER = "validate-v4"
 #: what a shard file starts with: this tag, then the CRC-32 of the pickle that follows (:func:`casd.fs.framed`)
@@ -147,6 +150,10 @@ class Last:
     """the seeds they were anchored in (this very object: with other seeds, the anchors are not patched)"""
     entryless: set[str]
     """the record files without an entry (unreadable, or a symbolic link): every run reads them"""
+    graph: Held | None = None
+    """the graph of :attr:`tables` (which records refer to each), if a run made it: a run that
+    patches this one finds the issues of the rules across records around the records it changed
+    (:func:`casd.curate.checks.run`)"""
 
 
 def shard_of(shown: str) -> int:
@@ -213,6 +220,12 @@ class Cache:
     patching: bool = False
     """whether this run's later stages patch :attr:`patch` too, for :attr:`todo` only (the
     seeds are the same; else they go over every record)"""
+    graph: Held | None = None
+    """this run's graph of the records, if it has one (kept in :attr:`last`)"""
+    across_by: str = ""
+    """how this run found the issues of the rules across records that the cache keeps: ``"kept"``
+    (nothing they read changed), ``"near"`` (around the records that changed) or ``"every"`` (they
+    ran on every record)"""
     _members: dict[int, set[str]] | None = field(default=None, repr=False)
     """the files of each shard's entries (made when first needed, kept up to date since)"""
 
@@ -225,6 +238,8 @@ class Cache:
         self.entryless = set()
         self.appeared, self.went, self.todo = set(), set(), set()
         self.patching = False
+        self.graph = None
+        self.across_by = ""
 
     def touch(self, shown: str) -> None:
         """Mark an entry as changed (its shard is written again)."""
@@ -324,7 +339,7 @@ class Cache:
                 anchored[item.path] = entry.anchor_issues
             if entry.rule_issues:
                 checked[item.path] = entry.rule_issues
-        self.last = Last(data.tables, read, anchored, checked, records, seeds, entryless)
+        self.last = Last(data.tables, read, anchored, checked, records, seeds, entryless, self.graph)
 
     def save(self) -> None:
         """At the end of a run: :meth:`write`, unless the cache is :attr:`held` (its holder writes it)."""

@@ -21,10 +21,10 @@ import hashlib
 import os
 import pickle
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..fs import MAX_RECORD_BYTES, FileRefused, read_regular
 from ..paths import record_file
@@ -64,6 +64,15 @@ PART = 1024
 #: a graph's parts, where they are kept: (``"nodes"`` or ``"into"``, table) -> the file names of its
 #: parts, in order (a record's part: :func:`part_of`)
 Parts = dict[tuple[str, str], tuple[str, ...]]
+
+
+class Neighbours(Protocol):
+    """What :func:`near` reads of the records as they are now: a :class:`Graph` kept in parts on
+    disk (a one-shot run), or :class:`Held` over a dataset in memory (``casd serve``)."""
+
+    def get(self, key: Key) -> Node | None: ...
+
+    def referrers(self, key: Key) -> tuple[Key, ...]: ...
 
 
 class Damaged(Exception):
@@ -246,12 +255,18 @@ def prune(folder: Path, kept: Iterable[Parts]) -> None:
 
 @dataclass
 class Change:
-    """A record whose facts, typing or presence changed: its node before and after (None: not
-    typed, or not there), and its file as read now (None: gone)."""
+    """A record file read again, or gone: its node before and after (None: not typed, or not
+    there), and its file as read now (None: gone)."""
 
     before: Node | None
     after: Node | None
     item: RecordFile | None
+
+    @property
+    def moved(self) -> bool:
+        """Whether the record's typing, facts or presence changed (not only its text or references)."""
+        before, after = self.before, self.after
+        return self.item is None or (before is None) != (after is None) or (before is not None and after is not None and before[0] != after[0])
 
 
 class TooFar(Exception):
@@ -262,10 +277,13 @@ class TooFar(Exception):
 NEAR_LIMIT = 5000
 
 
-def near(rule: Rule, changed: Mapping[Key, Change], graph: Graph, ids: Callable[[str], Iterable[str]], project: Path, layout: Layout) -> tuple[set[str], list[Issue]]:
+def near(
+    rule: Rule, changed: Mapping[Key, Change], graph: Neighbours, ids: Callable[[str], Collection[str]], project: Path, layout: Layout, dataset: Dataset | None = None
+) -> tuple[set[str], list[Issue]]:
     """What a ``near`` rule finds, now, in the record files whose issues of that rule may differ since
     the graph was made: those files, and their issues (``changed``: every record that changed;
-    ``graph``: with those changes applied; ``ids``: a table's record ids now).
+    ``graph``: with those changes applied; ``ids``: a table's record ids now; ``dataset``: the
+    record files themselves, if they are at hand, else each unchanged one stands in for its file).
 
     :class:`TooFar` when the neighbourhood holds more than :data:`NEAR_LIMIT` records."""
     from .anchors import Anchors
@@ -290,7 +308,7 @@ def near(rule: Rule, changed: Mapping[Key, Change], graph: Graph, ids: Callable[
         view.update(around(key, graph.get(key)))
         if len(view) > NEAR_LIMIT:
             raise TooFar
-    present = {table: set(ids(table)) for table in tables}
+    present = {table: ids(table) for table in tables}
     shown = {key: record_file(*key) for key in view}
     data = Dataset(project)
     for key in sorted(view):
@@ -301,6 +319,9 @@ def near(rule: Rule, changed: Mapping[Key, Change], graph: Graph, ids: Callable[
         if now is not None:
             assert now.item is not None  # (a record gone is not in present)
             data.tables[table][rid] = now.item
+            continue
+        if dataset is not None:
+            data.tables[table][rid] = dataset.tables[table][rid]
             continue
         node = graph.get(key)
         doc = placed(project, shown[key]) if key in subjects else Document(shown[key])  # (the issues of the others are not kept)
@@ -317,3 +338,113 @@ def placed(project: Path, shown: str) -> Document:
     except (OSError, FileRefused):
         raw = None  # gone since its status was taken: the issue is at the top of the file, and the next run sees it gone
     return Document(shown, raw=raw)
+
+
+def renear(
+    rules: Iterable[Rule],
+    issues: list[Issue],
+    changed: Mapping[Key, Change],
+    held: Collection[str],
+    graph: Neighbours,
+    ids: Callable[[str], Collection[str]],
+    project: Path,
+    layout: Layout,
+    dataset: Dataset | None = None,
+) -> list[Issue]:
+    """``issues`` with what each ``near`` rule finds again after the ``changed`` record files (each
+    read again, or gone; ``graph``: with the changes applied). A rule runs again around the records
+    whose typing, facts or presence changed, and around every changed one if ``held`` names one of
+    its codes (an issue of it lay in a changed file, and its place may have moved). The caller took
+    every issue in the changed files out of ``issues``. :class:`TooFar` as :func:`near`."""
+    moved = {key: change for key, change in changed.items() if change.moved}
+    for r in rules:
+        if r.near:
+            places, found = near(r, changed if set(held) & set(r.codes) else moved, graph, ids, project, layout, dataset)
+            issues = [i for i in issues if not (i.code in r.codes and i.path in places)] + found
+    return issues
+
+
+def redangle(
+    issues: list[Issue],
+    codes: Collection[str],
+    changed: Mapping[Key, Change],
+    graph: Neighbours,
+    tables: Mapping[str, Collection[str]],
+    layout: Layout,
+    again: Callable[[Key], RecordFile | None],
+    ids_changed: bool,
+    limit: int,
+) -> list[Issue]:
+    """``issues`` with whether references dangle (``codes``: those of the references rule) found
+    again: in each changed file, in the files that referred to a record now gone, and, if a table's
+    ids changed (``ids_changed``: a file added or removed), in every file that had a dangling
+    reference (its hint may change). The caller took every issue in the changed files out of
+    ``issues``; ``again`` gives an unchanged record file as it is now. :class:`TooFar` for more than
+    ``limit`` unchanged files to look at, or one that no longer types."""
+    from .checks.references import dangling
+    from .load import table_and_id
+
+    suggested: dict[str, Any] = {}
+    issues = list(issues)
+    for change in changed.values():
+        if change.item is not None and change.item.typed:
+            issues += dangling(change.item, tables, layout, suggested)
+    look = {k for key, change in changed.items() if change.item is None for k in graph.referrers(key)}  # (gone: an untyped file's id still stands)
+    if ids_changed:
+        look.update(table_and_id(i.path) for i in issues if i.code in codes)
+    look -= changed.keys()
+    if len(look) > limit:
+        raise TooFar
+    for key in sorted(look):
+        item = again(key)
+        if item is None or not item.typed:
+            raise TooFar  # (changed since its status was taken)
+        issues = [i for i in issues if not (i.path == item.path and i.code in codes)] + list(dangling(item, tables, layout, suggested))
+    return issues
+
+
+class Held:
+    """The graph of a dataset held in memory (``casd serve``): each record's node worked out from its
+    record file, and the records that refer to each, kept up to date run after run (:meth:`move`)."""
+
+    def __init__(self, data: Dataset, layout: Layout):
+        from .checks.references import targets
+
+        self.data, self.layout = data, layout
+        self.into: dict[Key, list[Key]] = {}
+        for item in data.all():
+            if item.stored is not None:
+                self._refer((item.table, item.id), set(pairs(targets(item, layout))))
+
+    def get(self, key: Key) -> Node | None:
+        from .checks import read_across
+
+        item = self.data.tables.get(key[0], {}).get(key[1])
+        return read_across(item, self.layout) if item is not None and item.stored is not None else None
+
+    def referrers(self, key: Key) -> tuple[Key, ...]:
+        return tuple(self.into.get(key, ()))
+
+    def _refer(self, key: Key, targets: Iterable[Key]) -> None:
+        into = self.into
+        for target in targets:
+            if target[0] not in UNFOLLOWED:
+                found = into.get(target)
+                if found is None:
+                    into[target] = [key]
+                else:
+                    found.append(key)
+
+    def move(self, data: Dataset, changed: Mapping[Key, Change]) -> None:
+        """The graph of ``data``: the last one's, with the references of the ``changed`` records as they are now."""
+        self.data = data
+        for key, change in changed.items():
+            before = set(pairs(change.before[1])) if change.before is not None else set()
+            after = set(pairs(change.after[1])) if change.after is not None else set()
+            for target in before - after:
+                found = self.into.get(target)
+                if found is not None and key in found:
+                    found.remove(key)
+                    if not found:
+                        del self.into[target]
+            self._refer(key, after - before)

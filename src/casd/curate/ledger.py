@@ -644,7 +644,7 @@ def _recheck(project: Path, ledger: Ledger, changes: _Changes) -> Answer:
     """Check the changed record files on their own, find again what the rules across records find
     in them and in their neighbours, and patch the ledger with it (:class:`_Fallback` if a rule
     might find otherwise elsewhere, or a file cannot be checked here)."""
-    from .graph import Damaged, prune
+    from .graph import Damaged, TooFar, prune
 
     patch = _Patch(project, ledger, changes)
     try:
@@ -653,7 +653,7 @@ def _recheck(project: Path, ledger: Ledger, changes: _Changes) -> Answer:
         patch.ids()
         patch.references()
         parts = patch.graph.save()
-    except (Damaged, OSError) as e:
+    except (Damaged, TooFar, OSError) as e:
         raise _Fallback from e
     ledger = replace(_moved(ledger, changes, patch.taken), files=patch.files, other=tuple(patch.other), graph=parts)
     _save(path_of(project), ledger)
@@ -685,12 +685,12 @@ class _Patch:
         self.files = dict(ledger.files)
         self.other = [i for i in ledger.other if i.path not in paths]
         self.fresh: dict[Key, RecordFile] = {}
-        self.before: dict[Key, Node | None] = {}
-        self.moved: dict[Key, Change] = {}
+        self.changed: dict[Key, Change] = {}
+        """each file read again, or gone: its record's node before and after"""
         self.taken: dict[Key, bytes] = {}
 
     def read(self) -> None:
-        """Read and check each changed or added file on its own; note whose typing or facts changed."""
+        """Read and check each changed or added file on its own; note how each changed record's node changed."""
         from .alone import check_alone
         from .checks import read_across
         from .graph import Change
@@ -706,9 +706,7 @@ class _Patch:
                 alone = check_alone(item, self.here)
                 found += alone["anchor_issues"] + alone["rule_issues"]
             node = read_across(item, self.here.layout)
-            then = self.before[key] = self.graph.get(key)
-            if (then is None) != (node is None) or (then is not None and node is not None and then[0] != node[0]):
-                self.moved[key] = Change(then, node, item)
+            self.changed[key] = Change(self.graph.get(key), node, item)
             self.graph.set(key, node)
             self.fresh[key] = item
             if found:
@@ -717,26 +715,16 @@ class _Patch:
                 self.files.pop(shown, None)
             self.taken[key] = kept["stat"]
         for _, t, stem in self.changes.removed:
-            self.moved[t, stem] = Change(self.graph.get((t, stem)), None, None)
+            self.changed[t, stem] = Change(self.graph.get((t, stem)), None, None)
             self.graph.set((t, stem), None)
             self.files.pop(self.looked[t, stem], None)
 
     def near(self) -> None:
         """What each ``near`` rule finds in the changed records and their neighbours."""
         from .checks import RULES
-        from .graph import Change, TooFar, near
+        from .graph import renear
 
-        for r in RULES:
-            if not r.near:
-                continue
-            mine = dict(self.moved)
-            if self.held & set(r.codes):  # an issue of its in a changed file, whose place may have moved
-                mine.update({key: Change(self.before[key], self.graph.get(key), item) for key, item in self.fresh.items() if key not in mine})
-            try:
-                places, found = near(r, mine, self.graph, self.tables.__getitem__, self.project, self.here.layout)
-            except TooFar as e:
-                raise _Fallback from e
-            self.other = [i for i in self.other if not (i.code in r.codes and i.path in places)] + found
+        self.other = renear(RULES, self.other, self.changed, self.held, self.graph, self.tables.__getitem__, self.project, self.here.layout)
 
     def ids(self) -> None:
         """What the rules that read ids find, if a table's ids changed or an issue of theirs is in a changed file."""
@@ -755,27 +743,16 @@ class _Patch:
 
     def references(self) -> None:
         """Whether the references dangle: of each changed file, and of the unchanged files whose
-        answer may have changed (they referred to a record now gone; they held a dangling reference
-        and a table's ids changed)."""
-        from .checks.references import dangling
-        from .load import read_file, table_and_id
+        answer may have changed (:func:`casd.curate.graph.redangle`), each read again."""
+        from .graph import redangle
+        from .load import read_file
 
-        suggested: dict[str, Any] = {}
-        for item in self.fresh.values():
-            if item.typed:
-                self.other += dangling(item, self.tables, self.here.layout, suggested)
-        again = {k for key, change in self.moved.items() if change.item is None for k in self.graph.referrers(key)}  # (gone: an untyped file's id still stands)
-        if self.changes.added or self.changes.removed:
-            again.update(table_and_id(i.path) for i in self.other if i.code in self.refs_codes)
-        again -= self.fresh.keys()
-        if len(again) > MAX_REFERRING:
-            raise _Fallback
-        for key in sorted(again):
+        def again(key: Key) -> RecordFile | None:
             shown = record_file(*key)
-            again_read, _, _, _ = read_file(key[0], key[1], shown, os.path.join(self.project, shown))
-            if again_read is None or not again_read.typed:
-                raise _Fallback  # changed since its status was taken
-            self.other = [i for i in self.other if not (i.path == shown and i.code in self.refs_codes)] + list(dangling(again_read, self.tables, self.here.layout, suggested))
+            return read_file(key[0], key[1], shown, os.path.join(self.project, shown))[0]
+
+        ids_changed = bool(self.changes.added or self.changes.removed)
+        self.other = redangle(self.other, self.refs_codes, self.changed, self.graph, self.tables, self.here.layout, again, ids_changed, MAX_REFERRING)
 
 
 def _moved(ledger: Ledger, changes: _Changes, taken: dict[tuple[str, str], bytes]) -> Ledger:

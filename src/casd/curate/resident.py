@@ -18,10 +18,15 @@ one edit costs what that file costs, plus copying the tables, at any size. An ed
 cannot be patched past its reading: its seeds are read again, and its records anchored and
 checked again, over the whole dataset.
 
-Everything else is the same as a one-shot run's: the side files and the seeds are read, the rules
-across records run over the whole dataset unless their kept issues still hold
-(:func:`casd.curate.checks.run`), so the result is the one-shot result (the tests compare them edit
-by edit, and a patched run with a cold run, in its issues, its tables and its anchors).
+Everything else is the same as a one-shot run's: the side files and the seeds are read, and the
+rules across records keep their issues if nothing they read changed; else a patched run finds
+them again around the records that changed (their neighbours, and the files that referred to a
+record gone: :func:`casd.curate.graph.renear` and :func:`~casd.curate.graph.redangle`, as the
+ledger does), over the graph of the records that the resident makes once, after its first
+answer, and keeps up to date (:class:`casd.curate.graph.Held`). Past a few hundred files changed,
+or a neighbourhood of thousands, they run over the whole dataset (:func:`casd.curate.checks.run`).
+So the result is the one-shot result (the tests compare them edit by edit, and a patched run with
+a cold run, in its issues, its tables and its anchors).
 
 Without inotify, or when the watcher cannot vouch for the files (:attr:`~casd.curate.watch.Changes.rescan`),
 a run takes the status of every file, as a one-shot run does, but still without the imports and the
@@ -35,8 +40,10 @@ from pathlib import Path
 
 from .. import codekey
 from ..errors import CasdError
+from ..model.relational import layout
 from . import cache as cache_mod
-from .load import relist
+from .graph import Held
+from .load import Dataset, relist
 from .watch import Watcher, watcher
 
 
@@ -90,6 +97,8 @@ class Resident:
         self._ready = False
         if ok:
             c.write()
+            if c.last is not None and c.last.graph is None and not c.unkept:  # made now, while idle: the next run that changes what
+                c.last.graph = Held(Dataset(self.project, c.last.tables), layout())  # a rule across records reads runs them around the change
             if c.patch is not None:  # it looked only at the files it did not vouch for
                 c.fresh |= {shown for shown in c.seen if shown in c.entries}
             else:

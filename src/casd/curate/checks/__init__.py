@@ -251,6 +251,9 @@ def run(ctx: Context, cache: Cache | None = None) -> list[Issue]:
         return found
     stale, kept = _cached(ctx.dataset, cache)
     across = _kept_across(ctx, cache)
+    cache.across_by = "every" if across is None else "kept"
+    if cache.patching:
+        across = _patched_across(ctx, cache, across)
     fresh: dict[str, list[Issue]] = {}
     found_across: list[Issue] = []
     for r in RULES:
@@ -289,6 +292,60 @@ def _kept_across(ctx: Context, cache: Cache) -> tuple[Issue, ...] | None:
     if replaced and any(i.path in replaced for i in across):
         return None
     return across
+
+
+#: a run of ``casd serve`` with more record files changed than this runs the rules across records on every record
+PATCH_MAX = 256
+
+
+def _patched_across(ctx: Context, cache: Cache, kept: tuple[Issue, ...] | None) -> tuple[Issue, ...] | None:
+    """For a run that patches the last one (``casd serve``: :attr:`Cache.patching`): the issues of
+    the kept rules across records (``kept``, if they still hold), else found again around the
+    records that changed (:func:`casd.curate.graph.renear`, :func:`~casd.curate.graph.redangle`),
+    or None if they must run on every record. The last run's graph of the records, if it made
+    one, is carried over to this run's dataset (:attr:`Cache.graph`); else one is made when needed."""
+    from ...paths import record_file
+    from ..graph import NEAR_LIMIT, Change, Held, TooFar, redangle, renear
+    from ..load import table_and_id
+    from .references import references_exist
+
+    last, across = cache.patch, cache.across
+    if last is None or cache.unkept:
+        return kept
+    tables, layout = ctx.dataset.tables, ctx.layout
+    changed: dict[tuple[str, str], Change] = {}
+    ids_changed = False
+    for shown in sorted(cache.todo):  # (every file looked at, appeared or gone)
+        key = table_and_id(shown)
+        old, now = last.tables[key[0]].get(key[1]), tables[key[0]].get(key[1])
+        if old is now:
+            continue  # the same record file: its entry was still valid
+        ids_changed |= (old is None) != (now is None)
+        before = read_across(old, layout) if old is not None and old.stored is not None else None
+        changed[key] = Change(before, read_across(now, layout) if now is not None and now.stored is not None else None, now)  # (now None: gone, or unreadable)
+    graph = last.graph
+    if graph is not None:
+        graph.move(ctx.dataset, changed)
+        cache.graph = graph
+    if kept is not None:
+        return kept
+    if across is None or len(changed) > PATCH_MAX or any(key[0] == "sources" for key in changed):
+        return None
+    if any(r.kept and not r.near and r.check is not references_exist for r in RULES):
+        return None  # a rule across records whose issues cannot be found apart
+    if graph is None:
+        graph = cache.graph = Held(ctx.dataset, layout)  # (this run's dataset: the changes are in it)
+    paths = {record_file(*key) for key in changed}
+    held = {i.code for i in across if i.path in paths}
+    issues = [i for i in across if i.path not in paths]
+    refs_codes = next(r.codes for r in RULES if r.check is references_exist)
+    try:
+        issues = renear(RULES, issues, changed, held, graph, tables.__getitem__, ctx.dataset.root, layout, ctx.dataset)
+        issues = redangle(issues, refs_codes, changed, graph, tables, layout, lambda key: tables[key[0]].get(key[1]), ids_changed, NEAR_LIMIT)
+    except TooFar:
+        return None
+    cache.across_by = "near"
+    return tuple(issues)
 
 
 def read_across(item: RecordFile, layout: Layout) -> tuple[tuple[Any, ...], tuple[str, ...]] | None:

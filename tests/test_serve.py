@@ -17,6 +17,7 @@ from casd.curate import cache as cache_mod
 from casd.curate import checks, watch
 from casd.curate import graph as graph_mod
 from casd.curate.graph import Held
+from casd.curate.load import Listing, folder_files, record_files, relist
 from casd.curate.resident import Resident, Stale
 from casd.curate.validate import validate
 from casd.fs import MAX_RECORD_BYTES
@@ -240,6 +241,31 @@ def test_a_resident_run_looks_only_at_what_the_kernel_saw_change(project, reside
     assert cache_mod.open_cache(project).held is False  # released
 
 
+def test_a_folder_listed_again_is_patched_with_the_files_that_came_and_went(project):
+    listed: dict[str, Listing] = {}
+    record_files(project, listed)
+    places, shown = project / "dataset/places", "dataset/places"
+
+    def again() -> tuple[set[str], set[str]] | None:
+        moved = relist(project, listed, [shown])
+        assert listed[shown][:2] == folder_files("places", os.path.join(project, shown), shown)  # as if listed anew
+        return moved
+
+    (places / "aaa.yaml").write_text("id: aaa\n")
+    (places / "zzz.yaml").write_text("id: zzz\n")
+    (places / "bishkek.yaml").unlink()
+    assert again() == ({f"{shown}/aaa.yaml", f"{shown}/zzz.yaml"}, {f"{shown}/bishkek.yaml"})
+    assert again() == (set(), set())
+    (places / ".aaa.yaml.swp").write_text("")  # a hidden file: its issue
+    (places / "kyrgyzstan.yaml").unlink()
+    assert again() == (set(), {f"{shown}/kyrgyzstan.yaml"}) and listed[shown].misplaced
+    (places / ".aaa.yaml.swp").unlink()
+    (places / "mmm.yaml").write_text("id: mmm\n")
+    assert again() == ({f"{shown}/mmm.yaml"}, set()) and not listed[shown].misplaced
+    (places / "Bad Name.yaml").write_text("id: x\n")
+    assert again() == (set(), set()) and listed[shown].misplaced
+
+
 def everything(v) -> tuple[object, ...]:
     """All a validation found: its issues, each table's ids in order with their typed records, the anchors."""
     tables = {table: [(rid, item.record) for rid, item in rows.items()] for table, rows in v.dataset.tables.items()}
@@ -347,7 +373,7 @@ def test_a_save_by_renaming_keeps_the_folders_listing(project, resident):
     temp.write_text(path.read_text().replace("kind: city", "kind: citty"))
     os.replace(temp, path)
     resident.before()
-    assert c.listed["dataset/places"] is listing and c.appeared == c.went == set()  # the same names: not sorted and checked again
+    assert c.listed["dataset/places"].files is listing.files and c.appeared == c.went == set()  # the same names: not sorted and checked again
     v = validate(project, records=False)
     resident.after(True)
     assert everything(v) == everything(validate(project, use_cache=False))

@@ -66,7 +66,7 @@ from ..codekey import PACKAGE
 from ..fs import RACY_NS, STATUS, framed, status, unframed, write_atomic
 from ..paths import CACHE_DIR
 from .issues import Issue
-from .load import Dataset, RecordFile
+from .load import Dataset, Listing, RecordFile
 from .yamlio import fingerprint
 
 if TYPE_CHECKING:
@@ -187,7 +187,7 @@ class Cache:
     seeds: tuple[tuple[RecordFile, ...], Any] | None = None
     """a held cache's seeds (what :func:`casd.curate.anchors.load_seeds` gave) and the source files
     they were read for, while no file in ``seeds/`` changed"""
-    listed: dict[str, tuple[list[tuple[str, str, str]], list[Issue]]] = field(default_factory=dict)
+    listed: dict[str, Listing] = field(default_factory=dict)
     """a held cache's listing of each record folder, while no name in it changed
     (:func:`casd.curate.load.record_files`)"""
     across: tuple[Issue, ...] | None = None

@@ -12,6 +12,11 @@ only on the facts of that record and of the records it refers to or that refer t
 tables it reads. So the records whose issues may change are the changed ones and their neighbours
 (before and after the change), and the rule, run on those records and their own neighbours, finds
 for them what it finds when run on every record.
+
+:func:`renear` does that for every ``near`` rule, and :func:`redangle` finds again whether
+references dangle where that may have changed. Both serve the ledger (over a :class:`Graph` on
+disk) and ``casd serve`` (over :class:`Held`, the graph of the dataset it holds in memory, made
+once and carried from run to run).
 """
 
 from __future__ import annotations

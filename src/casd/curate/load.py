@@ -10,6 +10,7 @@ seam where a cache or a process pool fits). Rules across fields and records are
 
 from __future__ import annotations
 
+import bisect
 import ctypes
 import multiprocessing
 import os
@@ -26,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -270,7 +271,16 @@ def read_lists(project: Path, rel: Path, lists: dict[str, type[BaseModel]]) -> t
     return out, found, here
 
 
-def record_files(project: Path, listed: dict[str, tuple[list[tuple[str, str, str]], list[Issue]]] | None = None) -> tuple[list[tuple[str, str, str]], list[Issue]]:
+class Listing(NamedTuple):
+    """A table folder's listing (:func:`folder_files`), as a held cache keeps it while no name in the
+    folder changes, with the folder's names once they were compared."""
+
+    files: list[tuple[str, str, str]]
+    misplaced: list[Issue]
+    names: frozenset[str] | None = None
+
+
+def record_files(project: Path, listed: dict[str, Listing] | None = None) -> tuple[list[tuple[str, str, str]], list[Issue]]:
     """``(table, id, path)`` of every record file, in table and id order, and misplaced files.
 
     The paths are plain strings (``project/dataset/<table>/<id>.yaml``): at a million files, a
@@ -297,47 +307,74 @@ def record_files(project: Path, listed: dict[str, tuple[list[tuple[str, str, str
             continue
         here = listed.get(shown) if listed is not None else None
         if here is None:
-            here = folder_files(folder.name, str(folder), shown)
+            here = Listing(*folder_files(folder.name, str(folder), shown))
             if listed is not None:
                 listed[shown] = here
-        files += here[0]
-        found += here[1]
+        files += here.files
+        found += here.misplaced
     return files, found
 
 
-def relist(project: Path, listed: dict[str, tuple[list[tuple[str, str, str]], list[Issue]]], folders: Iterable[str]) -> tuple[set[str], set[str]] | None:
+def relist(project: Path, listed: dict[str, Listing], folders: Iterable[str]) -> tuple[set[str], set[str]] | None:
     """List these table folders (``dataset/<table>``) again into ``listed`` (what
     :func:`record_files` keeps of each): the record files that appeared in them and those that
     went (an editor that saves a file by renaming a new one over it leaves both empty), or None
-    if one cannot be listed (a run lists it, and says why)."""
+    if one cannot be listed (a run lists it, and says why).
+
+    Where only record files appeared or went, the old listing is patched with them, not made anew
+    (a folder of the events of a million records holds 240,000 names)."""
     appeared: set[str] = set()
     went: set[str] = set()
     known = True
     for shown in folders:
         old = listed.pop(shown, None)
         where = os.path.join(Path(project), shown)
+        table = shown.rsplit("/", 1)[-1]
         try:
             names = os.listdir(where)
         except OSError:
             known = False
             continue
-        if old is not None and _names(old, shown) == set(names):  # (a save by renaming: no name changed)
-            listed[shown] = old
-            continue
-        new = listed[shown] = folder_files(shown.rsplit("/", 1)[-1], where, shown, names)
+        now = frozenset(names)
         if old is None:
+            listed[shown] = Listing(*folder_files(table, where, shown, names), now)
             known = False
             continue
-        before, after = ({f"{shown}/{stem}.yaml" for _, stem, _ in files} for files in (old[0], new[0]))
-        appeared |= after - before
-        went |= before - after
+        then = old.names if old.names is not None else _names(old, shown)
+        if now == then:  # (a save by renaming: no name changed)
+            listed[shown] = old._replace(names=then)
+            continue
+        new, gone = now - then, then - now
+        if old.misplaced or not all(_record_name(name) for name in new):  # a misplaced name, or there was one: listed anew
+            listing = Listing(*folder_files(table, where, shown, names), now)
+            before, after = ({f"{shown}/{stem}.yaml" for _, stem, _ in files} for files in (old.files, listing.files))
+            appeared |= after - before
+            went |= before - after
+        else:
+            files = list(old.files)
+            for name in gone:
+                del files[bisect.bisect_left(files, name[:-5], key=_stem)]
+            for name in new:
+                bisect.insort(files, (table, name[:-5], os.path.join(where, name)), key=_stem)
+            listing = Listing(files, [], now)
+            appeared |= {f"{shown}/{name}" for name in new}
+            went |= {f"{shown}/{name}" for name in gone}
+        listed[shown] = listing
     return (appeared, went) if known else None
 
 
-def _names(listing: tuple[list[tuple[str, str, str]], list[Issue]], shown: str) -> set[str]:
+def _stem(entry: tuple[str, str, str]) -> str:
+    return entry[1]
+
+
+def _record_name(name: str) -> bool:
+    """Whether a name in a table folder is a record file's (else :func:`folder_files` reports it)."""
+    return not name.startswith(".") and name.endswith(".yaml") and _SLUG.match(name[:-5]) is not None
+
+
+def _names(listing: Listing, shown: str) -> frozenset[str]:
     """The names in a table folder that its listing (:func:`folder_files`) was made of."""
-    files, misplaced = listing
-    return {f"{stem}.yaml" for _, stem, _ in files} | {i.path.removeprefix(f"{shown}/") for i in misplaced}
+    return frozenset({f"{stem}.yaml" for _, stem, _ in listing.files} | {i.path.removeprefix(f"{shown}/") for i in listing.misplaced})
 
 
 def folder_files(table: str, where: str, shown: str, names: list[str] | None = None) -> tuple[list[tuple[str, str, str]], list[Issue]]:

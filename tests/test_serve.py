@@ -266,6 +266,38 @@ def test_a_folder_listed_again_is_patched_with_the_files_that_came_and_went(proj
     assert again() == (set(), set()) and listed[shown].misplaced
 
 
+def test_a_folder_whose_names_the_kernel_saw_come_and_go_is_not_listed_again(project, resident, monkeypatch):
+    resident_run(resident)
+    c, places, shown = resident.cache, project / "dataset/places", "dataset/places"
+    bishkek = (places / "bishkek.yaml").read_text()
+
+    def swap(path: Path, text: str) -> None:  # an editor's save: a new file renamed over the record
+        temp = path.with_name(f".{path.name}.swp")
+        temp.write_text(text)
+        os.replace(temp, path)
+
+    steps = [
+        lambda: (places / "osh.yaml").write_text("id: osh\nname: Osh\nkind: city\ncountry: KGZ\n"),
+        lambda: (places / "bishkek.yaml").unlink(),
+        lambda: ((places / "bishkek.yaml").write_text(bishkek), (places / "osh.yaml").unlink(), (places / "osh.yaml").write_text("id: osh\n")),
+        lambda: swap(places / "osh.yaml", "id: osh\nname: Osh\n"),
+        lambda: (places / "notes.txt").write_text("a stray file\n"),  # a misplaced name: the listing is made anew, from the names
+        lambda: ((places / "notes.txt").unlink(), (places / "osh.yaml").unlink()),
+    ]
+    real, listings = os.listdir, []
+    for n, act in enumerate(steps):
+        act()
+        listings.clear()
+        monkeypatch.setattr(os, "listdir", lambda path=".": listings.append(str(path)) or real(path))
+        resident.before()
+        monkeypatch.undo()
+        assert not [path for path in listings if path.endswith(shown)], n
+        assert c.listed[shown][:2] == folder_files("places", os.path.join(project, shown), shown), n
+        v = validate(project, records=False)
+        resident.after(True)
+        assert everything(v) == everything(validate(project, use_cache=False)), n
+
+
 def everything(v) -> tuple[object, ...]:
     """All a validation found: its issues, each table's ids in order with their typed records, the anchors."""
     tables = {table: [(rid, item.record) for rid, item in rows.items()] for table, rows in v.dataset.tables.items()}

@@ -23,7 +23,7 @@ import sys
 import threading
 import zlib
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -315,14 +315,16 @@ def record_files(project: Path, listed: dict[str, Listing] | None = None) -> tup
     return files, found
 
 
-def relist(project: Path, listed: dict[str, Listing], folders: Iterable[str]) -> tuple[set[str], set[str]] | None:
+def relist(project: Path, listed: dict[str, Listing], folders: Iterable[str], told: Mapping[str, list[tuple[str, bool]]] | None = None) -> tuple[set[str], set[str]] | None:
     """List these table folders (``dataset/<table>``) again into ``listed`` (what
     :func:`record_files` keeps of each): the record files that appeared in them and those that
     went (an editor that saves a file by renaming a new one over it leaves both empty), or None
     if one cannot be listed (a run lists it, and says why).
 
     Where only record files appeared or went, the old listing is patched with them, not made anew
-    (a folder of the events of a million records holds 240,000 names)."""
+    (a folder of the events of a million records holds 240,000 names). ``told``: for a folder, each
+    name that came (True) or went (False) since its listing was made, in the order they did (what
+    a :class:`~casd.curate.watch.Watcher` saw): the folder is then not listed at all."""
     appeared: set[str] = set()
     went: set[str] = set()
     known = True
@@ -330,23 +332,28 @@ def relist(project: Path, listed: dict[str, Listing], folders: Iterable[str]) ->
         old = listed.pop(shown, None)
         where = os.path.join(Path(project), shown)
         table = shown.rsplit("/", 1)[-1]
-        try:
-            names = os.listdir(where)
-        except OSError:
-            known = False
-            continue
-        now = frozenset(names)
-        if old is None:
+        then = (old.names if old.names is not None else _names(old, shown)) if old is not None else None
+        names: list[str] | None = None
+        if then is not None and told is not None and shown in told:
+            last = dict(told[shown])  # (the last word on each name is how it stands)
+            now = then.difference(n for n, came in last.items() if not came).union(n for n, came in last.items() if came)
+        else:
+            try:
+                names = os.listdir(where)
+            except OSError:
+                known = False
+                continue
+            now = frozenset(names)
+        if old is None or then is None:
             listed[shown] = Listing(*folder_files(table, where, shown, names), now)
             known = False
             continue
-        then = old.names if old.names is not None else _names(old, shown)
         if now == then:  # (a save by renaming: no name changed)
             listed[shown] = old._replace(names=then)
             continue
         new, gone = now - then, then - now
         if old.misplaced or not all(_record_name(name) for name in new):  # a misplaced name, or there was one: listed anew
-            listing = Listing(*folder_files(table, where, shown, names), now)
+            listing = Listing(*folder_files(table, where, shown, sorted(now)), now)
             before, after = ({f"{shown}/{stem}.yaml" for _, stem, _ in files} for files in (old.files, listing.files))
             appeared |= after - before
             went |= before - after

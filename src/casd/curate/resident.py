@@ -5,12 +5,13 @@ imports casd, reads the validation cache back, lists the record folders and take
 every file. A :class:`Resident` does that once. It holds the cache (:func:`casd.curate.cache.hold`),
 so :func:`casd.curate.validate.validate` in this process finds every entry in memory; and a
 :class:`~casd.curate.watch.Watcher` tells it which files were touched since the last run, so
-the run lists only the folders whose names changed and looks only at the files the kernel saw
-touched (their content decides).
+the run lists no folder and looks only at the files the kernel saw touched (their content
+decides).
 
 Unless something in ``seeds/`` changed (or the watcher lost track), a run patches the last
 complete run's results (:class:`casd.curate.cache.Last`) rather than going over every record: the
-folders whose names changed are listed again, to know which record files appeared and went; the
+listing of each folder whose names changed is patched with the names the kernel saw come and go
+(:func:`casd.curate.load.relist`), to know which record files appeared and went; the
 run copies the last run's dataset, drops the files that went, and reads, anchors and checks again
 only the files the watcher saw touched or appear and those without an entry (unreadable ones,
 symbolic links); every other file's issues and anchors are the last run's. So the answer after
@@ -81,10 +82,10 @@ class Resident:
         else:
             c.fresh -= changes.files
             c.suspect |= changes.files
-        # the folders whose names changed are listed again (here, not by the run): the files that
-        # appeared and went since the last run are known, and unless a seed changed, the run
-        # patches that run's results
-        moved = relist(self.project, c.listed, changes.folders) if changes is not None and not changes.rescan else None
+        # the listings of the folders whose names changed are patched (here, not by the run): the
+        # files that appeared and went since the last run are known, and unless a seed changed, the
+        # run patches that run's results
+        moved = relist(self.project, c.listed, changes.folders, changes.entries) if changes is not None and not changes.rescan else None
         c.begin()
         if moved is not None and changes is not None and not changes.seeds:
             c.patch = c.last

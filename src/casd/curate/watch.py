@@ -50,6 +50,8 @@ MASK = FILE_EVENTS | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW
 LOST = IN_Q_OVERFLOW | IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF
 #: a folder's list of names changed
 ENTRIES = IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE | IN_DELETE
+#: a name came into a folder
+CAME = IN_MOVED_TO | IN_CREATE
 
 #: the files directly in dataset/ that every run reads anyway
 _READ_EVERY_RUN = {PACKAGE_META.name, TOMBSTONES.name}
@@ -65,6 +67,8 @@ class Changes:
     """record files written, touched, created, deleted or renamed (``dataset/<table>/<name>``)"""
     folders: set[str] = field(default_factory=set)
     """table folders whose list of names changed (``dataset/<table>``)"""
+    entries: dict[str, list[tuple[str, bool]]] = field(default_factory=dict)
+    """for each of :attr:`folders`: each name that came (True) or went (False), in the kernel's order"""
     seeds: bool = False
     """something in ``seeds/`` changed (or it cannot be watched)"""
     rescan: bool = False
@@ -157,6 +161,7 @@ class Watcher:
                 found.files.add(f"{folder}/{name}")
                 if mask & ENTRIES:
                     found.folders.add(folder)
+                    found.entries.setdefault(folder, []).append((name, bool(mask & CAME)))
         if found.rescan:
             try:
                 self.watch()

@@ -140,9 +140,10 @@ def serve(project: ProjectOpt = Path(".")) -> None:
     Runs in the foreground (Ctrl-C or SIGTERM stops it). While it runs, `casd validate` in the
     project is answered by it, with the output and exit code of a one-shot run: after an edit, it
     reads only the files changed since the last run (the kernel tells it which, on Linux) and runs
-    the rules across records on those records and the records next to them. Set CASD_SERVER=0 to run `casd validate` without it, or
-    CASD_SERVER=require to fail (exit 2) when no server answers. Exits 2 if another server already
-    answers for the project, or once casd's own code has changed (start it again).
+    the rules across records on those records and the records next to them. Set CASD_SERVER=0 to
+    run `casd validate` without it, or CASD_SERVER=require to fail (exit 2) when no server answers.
+    Exits 2 if another server already answers for the project, or once casd's own code has changed
+    (start it again).
     """
     from ..curate.resident import Resident, Stale
 

@@ -62,6 +62,14 @@ def pairs(refs: tuple[str, ...]) -> Iterator[Key]:
         yield refs[i], refs[i + 1]
 
 
+def edges(before: Node | None, after: Node | None) -> tuple[set[Key], set[Key]]:
+    """The records a record no longer refers to, and those it now refers to (its node before and
+    after: None for none)."""
+    then = set(pairs(before[1])) if before is not None else set()
+    now = set(pairs(after[1])) if after is not None else set()
+    return then - now, now - then
+
+
 #: about how many records (or records referred to) a part of a table's graph holds: a run after an
 #: edit reads the parts that hold the records it looks at, not the whole table
 PART = 1024
@@ -203,9 +211,8 @@ class Graph:
             del mine[key[1]]
         else:
             mine[key[1]] = node
-        before = set(pairs(old[1])) if old is not None else set()
-        after = set(pairs(node[1])) if node is not None else set()
-        for target in before - after:
+        lost, gained = edges(old, node)
+        for target in lost:
             if target[0] not in UNFOLLOWED:
                 into = self._touch("into", *target)
                 left = tuple(k for k in into.get(target[1], ()) if k != key)
@@ -213,7 +220,7 @@ class Graph:
                     into[target[1]] = left
                 else:
                     into.pop(target[1], None)
-        for target in after - before:
+        for target in gained:
             if target[0] not in UNFOLLOWED:
                 into = self._touch("into", *target)
                 into[target[1]] = (*into.get(target[1], ()), key)
@@ -424,8 +431,7 @@ class Held:
     def get(self, key: Key) -> Node | None:
         from .checks import read_across
 
-        item = self.data.tables.get(key[0], {}).get(key[1])
-        return read_across(item, self.layout) if item is not None and item.stored is not None else None
+        return read_across(self.data.tables.get(key[0], {}).get(key[1]), self.layout)
 
     def referrers(self, key: Key) -> tuple[Key, ...]:
         return tuple(self.into.get(key, ()))
@@ -444,12 +450,11 @@ class Held:
         """The graph of ``data``: the last one's, with the references of the ``changed`` records as they are now."""
         self.data = data
         for key, change in changed.items():
-            before = set(pairs(change.before[1])) if change.before is not None else set()
-            after = set(pairs(change.after[1])) if change.after is not None else set()
-            for target in before - after:
+            lost, gained = edges(change.before, change.after)
+            for target in lost:
                 found = self.into.get(target)
                 if found is not None and key in found:
                     found.remove(key)
                     if not found:
                         del self.into[target]
-            self._refer(key, after - before)
+            self._refer(key, gained)

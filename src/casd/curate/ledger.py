@@ -290,7 +290,7 @@ def _nodes(data: Dataset) -> Iterator[tuple[str, str, Node]]:
     here = layout()
     for table, items in data.tables.items():
         for stem, item in items.items():
-            node = read_across(item, here) if item.stored is not None else None
+            node = read_across(item, here)
             if node is not None:
                 yield table, stem, node
 

@@ -393,7 +393,7 @@ def folder_files(table: str, where: str, shown: str, names: list[str] | None = N
         if name.startswith("."):
             found.append(issue("hidden-file", f"{shown}/{name}", name=name))
             continue
-        if not name.endswith(".yaml") or not _SLUG.match(name[:-5]):
+        if not _record_name(name):
             found.append(issue("bad-file-name", f"{shown}/{name}", name=name))
             continue
         files.append((table, name[:-5], os.path.join(where, name)))

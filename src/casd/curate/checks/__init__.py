@@ -321,8 +321,7 @@ def _patched_across(ctx: Context, cache: Cache, kept: tuple[Issue, ...] | None) 
         if old is now:
             continue  # the same record file: its entry was still valid
         ids_changed |= (old is None) != (now is None)
-        before = read_across(old, layout) if old is not None and old.stored is not None else None
-        changed[key] = Change(before, read_across(now, layout) if now is not None and now.stored is not None else None, now)  # (now None: gone, or unreadable)
+        changed[key] = Change(read_across(old, layout), read_across(now, layout), now)  # (now None: gone, or unreadable)
     graph = last.graph
     if graph is not None:
         graph.move(ctx.dataset, changed)
@@ -348,12 +347,14 @@ def _patched_across(ctx: Context, cache: Cache, kept: tuple[Issue, ...] | None) 
     return tuple(issues)
 
 
-def read_across(item: RecordFile, layout: Layout) -> tuple[tuple[Any, ...], tuple[str, ...]] | None:
+def read_across(item: RecordFile | None, layout: Layout) -> tuple[tuple[Any, ...], tuple[str, ...]] | None:
     """What the kept rules across records read of a record file: its facts' values and its
-    references (None: it did not type). The ledger's graph keeps it for every record
-    (:data:`casd.curate.graph.Node`)."""
+    references (None: it did not type, or there is no file). The ledger's graph keeps it for every
+    record (:data:`casd.curate.graph.Node`)."""
     from .references import targets
 
+    if item is None or item.stored is None:
+        return None
     values = fact_values(item)
     if values is None:
         return None

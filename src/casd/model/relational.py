@@ -28,8 +28,10 @@ from __future__ import annotations
 
 import builtins
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
+from types import MappingProxyType
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -139,10 +141,12 @@ class Layout:
 # --- reading the models ------------------------------------------------------------------
 
 
-def hints(model: type[BaseModel]) -> dict[str, Any]:
-    """Field name -> full annotation (with its markers), in declaration order."""
+@cache
+def hints(model: type[BaseModel]) -> Mapping[str, Any]:
+    """Field name -> full annotation (with its markers), in declaration order (worked out once a
+    model: the claims rule asks for each claim of every record)."""
     all_hints = typing.get_type_hints(model, include_extras=True)
-    return {name: all_hints[name] for name in model.model_fields}
+    return MappingProxyType({name: all_hints[name] for name in model.model_fields})
 
 
 def _doc(model: type[BaseModel], name: str) -> str:

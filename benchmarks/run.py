@@ -35,6 +35,9 @@ validate_served_file   the same after adding a record file (a copy of one under 
                        stops)
 validate_served_fact   the same after changing a fact a rule across records compares (as validate_warm_fact):
                        those rules run again on the record's neighbourhood
+validate_served_again  a second edit of the record, answered at once after the first (asked, untimed, the
+                       moment before): the answer a burst of saves gets while the server has not yet
+                       written the cache of the last one
 validate_cold_serial   ``casd validate``, cache removed, with ``CASD_WORKERS=1`` (parsing in this process only)
 validate_nocache       ``casd validate`` with ``CASD_NO_CACHE=1``: what a cold run pays for writing the cache
 build_first            ``casd build`` with build/current, datapackage.json and the cache removed: the first
@@ -107,6 +110,7 @@ STEPS = (
     "validate_served",
     "validate_served_file",
     "validate_served_fact",
+    "validate_served_again",
     "validate_cold_serial",
     "validate_nocache",
     "build_first",
@@ -136,6 +140,7 @@ WHAT = {
     "validate_served": "casd validate after editing 1 record, answered by casd serve",
     "validate_served_file": "casd validate after adding or removing 1 record file, answered by casd serve",
     "validate_served_fact": "casd validate after changing 1 record's fact that a rule across records compares, answered by casd serve",
+    "validate_served_again": "casd validate after a second edit, asked at once after the first edit's answer, answered by casd serve",
     "validate_cold_serial": "casd validate, no cache, CASD_WORKERS=1 (parsing in one process)",
     "validate_nocache": "casd validate with CASD_NO_CACHE=1 (no cache read or written)",
     "build_first": "casd build, no cache, no build/current (a first build)",
@@ -323,6 +328,17 @@ def _served(clean: Path, ctx: Ctx, editable: Path, change: Callable[[Path], None
     change(editable)
 
 
+def _served_twice(clean: Path, ctx: Ctx, editable: Path) -> None:
+    """Before ``validate_served_again``: the server idle, the record edited and that edit answered
+    (untimed), then the record edited again: the timed run asks at once."""
+    _served(clean, ctx, editable, edit_one)
+    SERVER.asked += 1  # one more answer follows this call
+    first = subprocess.run([CASD, "validate", "-C", str(clean)], capture_output=True, env=os.environ | {"CASD_SERVER": "require"}, check=False)
+    if first.returncode not in (0, 1):
+        raise SystemExit(f"casd serve did not answer: {first.stderr.decode()[-1000:]}")
+    edit_one(editable)
+
+
 def add_or_remove(editable: Path) -> None:
     """A record file added (a copy of one under a new id), or removed if it is there."""
     added = _added(editable)
@@ -461,6 +477,7 @@ def step_runs(name: str, ctx: Ctx) -> tuple[Callable[[], None], Callable[[], Run
         "validate_served": (lambda: _served(clean, ctx, editable, edit_one), lambda: _casd(ctx, ["validate"], clean, extra_env={"CASD_SERVER": "require"})),
         "validate_served_file": (lambda: _served(clean, ctx, editable, add_or_remove), lambda: _casd(ctx, ["validate"], clean, extra_env={"CASD_SERVER": "require"})),
         "validate_served_fact": (lambda: _served(clean, ctx, editable, edit_fact), lambda: _casd(ctx, ["validate"], clean, extra_env={"CASD_SERVER": "require"})),
+        "validate_served_again": (lambda: _served_twice(clean, ctx, editable), lambda: _casd(ctx, ["validate"], clean, extra_env={"CASD_SERVER": "require"})),
         "validate_cold_serial": (lambda: drop_cache(clean), lambda: _casd(ctx, ["validate"], clean, extra_env={"CASD_WORKERS": "1"})),
         "validate_nocache": (lambda: drop_cache(clean), lambda: _casd(ctx, ["validate"], clean, extra_env={"CASD_NO_CACHE": "1"})),
         "build_first": (lambda: drop_build(clean), lambda: _casd(ctx, ["build"], clean)),
@@ -479,6 +496,13 @@ def step_runs(name: str, ctx: Ctx) -> tuple[Callable[[], None], Callable[[], Run
     return table[name]
 
 
+def _kept(log: str) -> int:
+    """How many of a server's answers have had their cache written, by its log: since the session of
+    3 December 2026 (deferred writes), each "cache written in … s, after N answer(s)" covers N; before,
+    each answer's line said "cache kept"."""
+    return log.count("cache kept") + sum(int(n) for n in re.findall(r"(?m)^cache written in [\d.]+ s, after (\d+) answer", log))
+
+
 class _Server:
     """The ``casd serve`` behind ``validate_served``: started once, untimed, stopped after the step."""
 
@@ -492,7 +516,7 @@ class _Server:
         """A server idle and ready for the next run (one run follows each call)."""
         if self.proc is not None and self.proc.poll() is None:
             assert self.log is not None
-            while self.log.read_text(encoding="utf-8").count("cache kept") < self.asked:  # the last answer's cache is kept:
+            while _kept(self.log.read_text(encoding="utf-8")) < self.asked:  # the last answer's cache is written:
                 time.sleep(0.01)  # each run times an edit, not the tail of the run before it
             self.asked += 1
             return
@@ -750,6 +774,7 @@ RATIOS = [
     ("first build / build cold", "build_first", "build_cold"),
     ("validate after 1 edit / validate cold", "validate_warm", "validate_cold"),
     ("validate after 1 edit: one-shot / answered by casd serve", "validate_warm", "validate_served"),
+    ("answered by casd serve: asked again at once / asked of an idle server", "validate_served_again", "validate_served"),
     ("validate in one process / validate with the default workers (both cold)", "validate_cold_serial", "validate_cold"),
     ("validate without the cache / validate cold (which writes it)", "validate_nocache", "validate_cold"),
     ("build after 1 edit / build cold", "build_warm", "build_cold"),

@@ -3,9 +3,12 @@ and a server that is gone, stale or busy elsewhere never gives a wrong answer.""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -13,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from casd.client import at_socket
+from casd.codekey import key
 from casd.curate import cache as cache_mod
 from casd.curate import checks, watch
 from casd.curate import graph as graph_mod
@@ -155,24 +160,59 @@ def test_a_killed_server_is_never_trusted(project, tmp_path):
     assert not (project / SERVER_SOCKET).exists()  # removed on SIGTERM
 
 
+def _asking(project: Path, k: str | None = None) -> socket.socket:
+    """A client's socket that has sent ``casd validate``'s request (with casd's key, or ``k``)."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    at_socket(project / SERVER_SOCKET, sock.connect)
+    sock.sendall(json.dumps({"argv": ["validate"], "cwd": str(project), "project": str(project), "key": k or key()}).encode())
+    sock.shutdown(socket.SHUT_WR)
+    return sock
+
+
+def _answer(sock: socket.socket) -> dict:
+    with sock:
+        return json.loads(b"".join(iter(lambda: sock.recv(65536), b"")))
+
+
 def test_a_client_running_other_casd_code_is_refused(project, server):
     """A client from another environment (a pre-commit hook's casd, say) is not answered by a
     server running other code: it is refused, and does the work itself."""
-    import json
-    import socket
+    assert "refused" in _answer(_asking(project, "another casd")) and server.answered() == []
+    assert _answer(_asking(project))["code"] == 0 and len(server.answered(wait_for=1)) == 1
 
-    from casd.client import at_socket
-    from casd.codekey import key
 
-    def ask(k: str) -> dict:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            at_socket(project / SERVER_SOCKET, sock.connect)
-            sock.sendall(json.dumps({"argv": ["validate"], "cwd": str(project), "project": str(project), "key": k}).encode())
-            sock.shutdown(socket.SHUT_WR)
-            return json.loads(b"".join(iter(lambda: sock.recv(65536), b"")))
+def _written(log: Path, answers: int) -> list[str]:
+    """The server's log lines after ``answers`` answers have had their cache written (waiting for it)."""
+    deadline = time.monotonic() + 60
+    while True:
+        lines = log.read_text().splitlines()
+        if sum(int(line.rsplit("after ", 1)[1].split()[0]) for line in lines if line.startswith("cache written in ")) >= answers or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.02)
 
-    assert "refused" in ask("another casd") and server.answered() == []
-    assert ask(key())["code"] == 0 and len(server.answered(wait_for=1)) == 1
+
+def test_a_burst_of_requests_is_answered_before_the_cache_is_written(project, server):
+    """The saves of a burst are each answered at once; the cache is written once, after them, and
+    holds what the last one found."""
+    bishkek = project / "dataset/places/bishkek.yaml"
+    _edit(bishkek, "kind: city", "kind: citty")
+    first, second = _asking(project), _asking(project)  # the second waits while the first is answered
+    assert (_answer(first)["code"], _answer(second)["code"]) == (1, 1)
+    lines = _written(server.log, 2)
+    after = lines[next(i for i, line in enumerate(lines) if line.startswith("serving ")) + 1 :]
+    assert len(after) == 3 and all(line.startswith("validate: exit 1,") for line in after[:2]), lines
+    assert after[2].startswith("cache written in ") and after[2].endswith("after 2 answer(s)"), lines
+    assert on_disk(project)["dataset/places/bishkek.yaml"] == hashlib.sha256(bishkek.read_bytes()).digest()
+
+
+def test_a_server_stopped_before_it_wrote_its_cache_writes_it_first(project, server):
+    bishkek = project / "dataset/places/bishkek.yaml"
+    _edit(bishkek, "kind: city", "kind: citty")
+    assert _answer(_asking(project))["code"] == 1
+    assert server.stop() == 0  # within the second it waits for another request
+    lines = server.log.read_text().splitlines()
+    assert lines[-2:] == ["stopped", lines[-1]] and lines[-1].startswith("cache written in ") and lines[-1].endswith("after 1 answer(s)"), lines
+    assert on_disk(project)["dataset/places/bishkek.yaml"] == hashlib.sha256(bishkek.read_bytes()).digest()
 
 
 def test_one_server_per_project(project, server, tmp_path):
@@ -206,10 +246,11 @@ def resident(project):
 
 
 def resident_run(r: Resident) -> object:
-    """One run as the server makes it: get ready, validate, keep what it checked."""
+    """One run as the server makes it: get ready, validate, keep what it checked, write the cache."""
     r.before()
     v = validate(r.project, records=False)
     r.after(True)
+    r.settle()
     return v
 
 
@@ -430,18 +471,36 @@ def on_disk(project: Path) -> dict[str, bytes]:
 
 def test_the_shards_a_held_cache_writes_hold_its_entries(project, resident):
     c = resident.cache
-    places = project / "dataset/places"
+    places, seed = project / "dataset/places", project / "seeds/004_88b129c3640cead4.txt"
     edits = [
         lambda: None,
         lambda: (places / "osh.yaml").write_text("id: osh\nname: Osh\nkind: city\ncountry: KGZ\n"),  # a file added
         lambda: _edit(places / "bishkek.yaml", "kind: city", "kind: citty"),  # one changed
         lambda: (places / "osh.yaml").unlink(),  # one removed
+        lambda: (places / "osh.yaml").write_text("id: osh\nname: Osh\nkind: city\ncountry: KGZ\n"),
+        lambda: ((places / "osh.yaml").unlink(), seed.write_bytes(seed.read_bytes() + b"\n")),  # removed while a seed changed: a run over every file
     ]
     for edit in edits:
         edit()
         resident_run(resident)
         assert on_disk(project) == {shown: entry.sha256 for shown, entry in c.entries.items()}
         assert set(c.entries) == {p.relative_to(project).as_posix() for p in (project / "dataset").glob("*/*.yaml")}
+
+
+def test_the_cache_is_written_when_the_server_settles_and_only_after_a_run_that_ended_well(project, resident):
+    resident_run(resident)
+    bishkek = project / "dataset/places/bishkek.yaml"
+    for old, new, ok in (("kind: city", "kind: citty", True), ("kind: citty", "kind: cityy", False), ("kind: cityy", "kind: city", True)):
+        before = on_disk(project)["dataset/places/bishkek.yaml"]
+        _edit(bishkek, old, new)
+        resident.before()
+        validate(project, records=False)
+        resident.after(ok)
+        assert on_disk(project)["dataset/places/bishkek.yaml"] == before and resident.unsettled == 1  # answered: not written yet
+        resident.settle()
+        now = hashlib.sha256(bishkek.read_bytes()).digest()
+        assert (on_disk(project)["dataset/places/bishkek.yaml"] == now) is ok and resident.unsettled == 0  # a run that failed vouches for nothing
+    assert on_disk(project) == {shown: entry.sha256 for shown, entry in resident.cache.entries.items()}
 
 
 def test_a_resident_cache_goes_stale_when_casd_changes(resident, monkeypatch):

@@ -13,6 +13,7 @@ import functools
 import io
 import json
 import os
+import select
 import signal
 import socket
 import sys
@@ -35,10 +36,16 @@ if TYPE_CHECKING:
 
 #: how long a client may take to send its request, or to take its answer
 CLIENT_TIMEOUT_S = 30
+#: after an answer, how long the server waits for the next request before it writes the cache (a
+#: shard of a million records' cache takes about a second): the saves of a burst are each answered
+#: at once, and the cache is written once they stop
+SETTLE_AFTER_S = 1.0
+#: the most answers given before the cache is written, however closely they follow each other
+SETTLE_EVERY = 16
 
 
 class _Stop(BaseException):
-    """SIGTERM: stop serving, as Ctrl-C does (not an Exception: no command's handler turns it into an exit code)."""
+    """SIGTERM, or Ctrl-C once serving: stop serving (not an Exception: no command's handler turns it into an exit code)."""
 
 
 def refuse_a_second(project: Path) -> None:
@@ -137,10 +144,12 @@ def _run(argv: list[str], cwd: str) -> dict[str, Any]:
 def serve(project: ProjectOpt = Path(".")) -> None:
     """Keep the project's validation in memory and answer `casd validate` from it, until stopped.
 
-    Runs in the foreground (Ctrl-C or SIGTERM stops it). While it runs, `casd validate` in the
-    project is answered by it, with the output and exit code of a one-shot run: after an edit, it
-    reads only the files changed since the last run (the kernel tells it which, on Linux) and runs
-    the rules across records on those records and the records next to them. Set CASD_SERVER=0 to
+    Runs in the foreground (Ctrl-C or SIGTERM stops it, once the answer in hand is given and the
+    cache written). While it runs, `casd validate` in the project is answered by it, with the
+    output and exit code of a one-shot run: after an edit, it reads only the files changed since the
+    last run (the kernel tells it which, on Linux) and runs the rules across records on those
+    records and the records next to them. It writes its cache to disk once no request has come for
+    a second, so that the saves of a burst are each answered at once. Set CASD_SERVER=0 to
     run `casd validate` without it, or CASD_SERVER=require to fail (exit 2) when no server answers.
     Exits 2 if another server already answers for the project, or once casd's own code has changed
     (start it again).
@@ -151,19 +160,25 @@ def serve(project: ProjectOpt = Path(".")) -> None:
     if not hasattr(socket, "AF_UNIX"):
         raise CasdError("casd serve needs UNIX sockets, which this system lacks: run casd validate on its own")
     refuse_a_second(base)  # before the first validation, which takes a while
-    signal.signal(signal.SIGTERM, _on_term)
+    _Signals.busy = _Signals.asked = False
+    handlers = signal.signal(signal.SIGTERM, _on_term), signal.getsignal(signal.SIGINT)
     resident = Resident(base)
     try:
         resident.before()
         first = _run(["validate"], str(base))
         resident.after(first["code"] in (0, 1))
+        resident.settle()
         with listening(base) as server:
             summary = first["stderr"].strip().splitlines()[-1:] or [""]
             how = "told what changed by inotify" if resident.watcher is not None else "no inotify here: every file's status is taken"
             typer.echo(f"serving {base} ({summary[0]}; {how}). Ctrl-C stops.", err=True)
+            signal.signal(signal.SIGINT, _on_term)  # from now on, Ctrl-C too waits for the answer in hand
             while True:
+                if resident.unsettled and (resident.unsettled >= SETTLE_EVERY or not _asked(server, SETTLE_AFTER_S)):
+                    with _undivided():
+                        _settle(resident)
                 conn, _ = server.accept()
-                with conn:
+                with conn, _undivided():
                     _answer(conn, resident, base)
     except (KeyboardInterrupt, _Stop):
         typer.echo("stopped", err=True)
@@ -171,11 +186,53 @@ def serve(project: ProjectOpt = Path(".")) -> None:
         typer.echo(f"stopped: {e}", err=True)
         raise typer.Exit(2) from None
     finally:
+        if resident.unsettled:  # answered, not yet written: written before the server goes (a second signal cuts it short)
+            with contextlib.suppress(KeyboardInterrupt, _Stop):
+                _settle(resident)
         resident.close()
+        signal.signal(signal.SIGTERM, handlers[0])
+        signal.signal(signal.SIGINT, handlers[1])
+
+
+def _asked(server: socket.socket, within: float) -> bool:
+    """Whether a client asks (or is already waiting) within ``within`` seconds."""
+    ready, _, _ = select.select([server], [], [], within)
+    return bool(ready)
+
+
+def _settle(resident: Resident) -> None:
+    """Write the cache of the answers given since it was last written (:meth:`Resident.settle`), and log it."""
+    answers, started = resident.unsettled, time.perf_counter()
+    resident.settle()
+    typer.echo(f"cache written in {time.perf_counter() - started:.2f} s, after {answers} answer(s)", err=True)
+    sys.stderr.flush()
+
+
+class _Signals:
+    """A SIGTERM or Ctrl-C while the server answers or writes its cache is noted, and the server
+    stops once that is done (its cache written); a second one stops it at once."""
+
+    busy = False
+    asked = False
 
 
 def _on_term(signum: int, frame: object) -> None:
+    if _Signals.busy and not _Signals.asked:
+        _Signals.asked = True
+        return
     raise _Stop
+
+
+@contextlib.contextmanager
+def _undivided() -> Iterator[None]:
+    """An answer, or a write of the cache, that a signal does not cut short (see :class:`_Signals`)."""
+    _Signals.busy = True
+    try:
+        yield
+    finally:
+        _Signals.busy = False
+    if _Signals.asked:
+        raise _Stop
 
 
 #: how a run found the issues of the rules across records (:attr:`casd.curate.cache.Cache.across_by`), as the server's log says it
@@ -218,7 +275,7 @@ def _answer(conn: socket.socket, resident: Resident, base: Path) -> None:
         reread, patched, across = resident.cache.reread, resident.cache.patching, ACROSS.get(resident.cache.across_by, "")
         resident.after(reply["code"] in (0, 1))
         how = f"{reread} file(s) read again" + (", the rest as in the last run" if patched else "") + (f"; rules across records: {across}" if across else "")
-        typer.echo(f"validate: exit {reply['code']}, answered in {answered - started:.2f} s ({how}); cache kept in {time.perf_counter() - answered:.2f} s", err=True)
+        typer.echo(f"validate: exit {reply['code']}, answered in {answered - started:.2f} s ({how}); kept in {time.perf_counter() - answered:.2f} s", err=True)
         sys.stderr.flush()
     if stale is not None:
         raise stale

@@ -342,8 +342,10 @@ class Cache:
         self.last = Last(data.tables, read, anchored, checked, records, seeds, entryless, self.graph)
 
     def save(self) -> None:
-        """At the end of a run: :meth:`write`, unless the cache is :attr:`held` (its holder writes it)."""
+        """At the end of a run: :meth:`prune` and :meth:`write`, unless the cache is :attr:`held`
+        (its holder prunes it after each run and writes it when idle)."""
         if not self.held:
+            self.prune()
             self.write()
 
     def gone(self) -> bool:
@@ -353,14 +355,16 @@ class Cache:
             return bool(self.went)
         return not self.seen.issuperset(self.entries)
 
-    def write(self) -> None:
-        """Write the shards that changed (and drop the entries of files this run did not find), then
-        :attr:`across` with the time each shard was written."""
-        if self.path is None:
-            return
+    def prune(self) -> None:
+        """At the end of a run that went over every file: drop the entries of the files it did not find."""
         if self.seen and self.patch is None:
             for gone in self.entries.keys() - self.seen:
                 self._drop(gone)
+
+    def write(self) -> None:
+        """Write the shards that changed, then :attr:`across` with the time each shard was written."""
+        if self.path is None:
+            return
         if not self.dirty:
             if self.across != self._across_written:
                 self._write_across()

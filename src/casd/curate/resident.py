@@ -63,6 +63,9 @@ class Resident:
         self.watcher: Watcher | None = watcher(self.project)  # before the first run: it sees every later change
         self.cache = cache_mod.hold(self.project)
         self._ready = False  # between before() and after(): a run is under way
+        #: the answers given since the last :meth:`settle` (0: nothing left to do)
+        self.unsettled = 0
+        self._write = False  # whether settle() writes the shards: the last run ended well
 
     def before(self) -> None:
         """Get ready for a run: what the watcher saw since the last one decides which files are
@@ -92,13 +95,15 @@ class Resident:
             c.appeared, c.went = moved
 
     def after(self, ok: bool) -> None:
-        """After a run (its answer given): keep what it checked, write the shards that changed. A run
-        that failed vouches for nothing, and drops nothing from the cache."""
+        """After a run (its answer given): keep what it checked. Writing the shards that changed and
+        collecting the run's garbage wait for :meth:`settle` (the server settles once no request is
+        waiting: a burst of saves is answered without waiting for them). A run that failed vouches
+        for nothing, and drops nothing from the cache; its shards wait for a run that ends well."""
         c = self.cache
         self._ready = False
         if ok:
-            c.write()
-            if c.last is not None and c.last.graph is None and not c.unkept:  # made now, while idle: the next run that changes what
+            c.prune()
+            if c.last is not None and c.last.graph is None and not c.unkept:  # made now, before the next run: a run that changes what
                 c.last.graph = Held(Dataset(self.project, c.last.tables), layout())  # a rule across records reads runs them around the change
             if c.patch is not None:  # it looked only at the files it did not vouch for
                 c.fresh |= {shown for shown in c.seen if shown in c.entries}
@@ -111,12 +116,21 @@ class Resident:
             c.across = None  # the entries may have changed since it was found
             c.last = None  # a run cut short: it is not what a complete run would have found
         c.patch = None
-        # the run's own garbage, then what is alive now is left out of every later collection
+        self.unsettled += 1
+        self._write = ok
+
+    def settle(self) -> None:
+        """What :meth:`after` left to do: write the shards that changed (if the last run ended well),
+        then collect the runs' garbage and leave what is alive now out of every later collection."""
+        if self._write:
+            self.cache.write()
+        self._write = False
+        self.unsettled = 0
         gc.collect()
         gc.freeze()
 
     def close(self) -> None:
-        """Let the cache and the watcher go (again: nothing), and what :meth:`after` froze back to
+        """Let the cache and the watcher go (again: nothing), and what :meth:`settle` froze back to
         the collector (frozen objects are never collected, not even at exit)."""
         gc.unfreeze()
         cache_mod.release(self.project)

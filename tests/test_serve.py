@@ -61,8 +61,8 @@ class Server:
             time.sleep(0.05)
 
     def answered(self, wait_for: int = 0) -> list[str]:
-        """The server's log line of each answer (waiting for ``wait_for`` of them: it logs once it
-        has answered and kept its cache)."""
+        """The server's log line of each answer (waiting for ``wait_for`` of them: it logs each once
+        it has answered and kept what the run checked, before it takes the next request)."""
         deadline = time.monotonic() + 60
         while True:
             lines = [line for line in self.log.read_text().splitlines() if line.startswith("validate: ")]

@@ -615,7 +615,7 @@ def run_size(size: int, opts: argparse.Namespace, steps: list[str]) -> dict[str,
     logs.mkdir(parents=True, exist_ok=True)
     ctx = Ctx(size, clean, manifest, broken, bmanifest, opts.mem_cap_gb, opts.timeout_s, logs)
     for p in (clean, broken):
-        if p is not None:
+        if p is not None and not opts.no_warm:
             warm(p)
     result: dict[str, Any] = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "commit": CODE["label"], "generated": _gen_summary(manifest, bmanifest), "steps": {}}
     for name in steps:
@@ -1005,6 +1005,7 @@ def main() -> None:
     ap.add_argument("--broken", type=float, default=0.01)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=1, help="runs of each casd step (median reported); baselines run once")
+    ap.add_argument("--no-warm", action="store_true", help="do not read every file of a size's projects before its steps (no help where the page cache is paged out within a minute: FINDINGS)")
     ap.add_argument("--only", default="", help="comma-separated steps")
     ap.add_argument("--skip", default="", help="comma-separated steps")
     ap.add_argument("--cache-root", default="/tmp/casd-bench")

@@ -205,11 +205,20 @@ def test_a_burst_of_requests_is_answered_before_the_cache_is_written(project, se
     assert on_disk(project)["dataset/places/bishkek.yaml"] == hashlib.sha256(bishkek.read_bytes()).digest()
 
 
-def test_a_server_stopped_before_it_wrote_its_cache_writes_it_first(project, server):
+def test_the_cache_is_written_after_16_answers_however_closely_they_follow(project, server):
+    for _ in range(17):  # each asked the moment the last is answered
+        assert _answer(_asking(project))["code"] == 0
+    lines = [line for line in _written(server.log, 17) if line.startswith("cache written in ")]
+    assert lines[0].endswith("after 16 answer(s)") and lines[1].endswith("after 1 answer(s)"), lines
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_a_server_stopped_before_it_wrote_its_cache_writes_it_first(project, server, stop):
     bishkek = project / "dataset/places/bishkek.yaml"
     _edit(bishkek, "kind: city", "kind: citty")
     assert _answer(_asking(project))["code"] == 1
-    assert server.stop() == 0  # within the second it waits for another request
+    server.proc.send_signal(stop)  # within the second it waits for another request (Ctrl-C sends SIGINT)
+    assert server.proc.wait(timeout=60) == 0
     lines = server.log.read_text().splitlines()
     assert lines[-2:] == ["stopped", lines[-1]] and lines[-1].startswith("cache written in ") and lines[-1].endswith("after 1 answer(s)"), lines
     assert on_disk(project)["dataset/places/bishkek.yaml"] == hashlib.sha256(bishkek.read_bytes()).digest()

@@ -183,7 +183,7 @@ def test_a_run_after_an_edit_unpickles_no_record_but_the_edited_ones(broken):
     assert {"figure-alternative-mismatch", "invalid-value"} <= {i.code for i in warm.issues}
     unpickled = {item.path for item in warm.dataset.all() if item.typed and not isinstance(item.stored, bytes)}
     sources = {item.path for item in warm.dataset.tables["sources"].values()}  # their seeds are read on every run
-    assert unpickled == {fig.relative_to(broken).as_posix()} | sources  # the event failed to type
+    assert unpickled == sources  # the edited figure, typed in this process, is held packed as a worker's would be
     declared = {name for r in checks.RULES for name in r.reads.get("figures", ())} | {"id"}
     figure = checks.facts(warm.dataset.tables["figures"]["bishkek-raid-killed-4"])
     assert set(figure.__slots__) == declared
@@ -231,6 +231,24 @@ def test_parsing_in_worker_processes_gives_exactly_the_serial_results(broken, mo
     finally:
         stop.set()
         bar.join()
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_run_that_reads_only_the_issues_holds_every_record_packed_with_or_without_workers(project, monkeypatch, workers):
+    """A validation in one process (``CASD_WORKERS=1``, or a machine with one CPU) holds its typed
+    records as a run with workers does: as bytes (5.5 GB at a million records, not 3.2, when it held
+    them as objects)."""
+    from casd.curate import load
+
+    monkeypatch.setattr(load, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(load, "BATCH", 8)
+    monkeypatch.setenv("CASD_WORKERS", workers)
+    checked = validate(project, records=False)
+    sources = set(checked.dataset.tables["sources"])  # read before the others, for their seeds
+    held = {type(item.stored) for t, table in checked.dataset.tables.items() for i, item in table.items() if item.typed and not (t == "sources" and i in sources)}
+    assert held == {bytes}
+    same(checked, cold(project))
+    assert not any(type(item.stored) is bytes for item in validate(project, records=True).dataset.all())  # asked for, every record is unpickled
 
 
 def test_the_number_of_parsing_processes_is_checked(monkeypatch):

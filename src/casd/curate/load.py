@@ -132,8 +132,9 @@ class RecordFile:
 def pack(record: Record) -> bytes:
     """A typed record as the bytes a :class:`RecordFile` holds until it is read: pickled, then
     compressed (zlib, level 1). A million records are held so through a validation and in the
-    validation cache: compressed, they take 54% of the memory and of the disk (about 0.5 GiB less),
-    for about 20 µs a record in the worker processes and 10 µs where one is read."""
+    validation cache: compressed, they take 54% of the memory and of the disk (about 0.5 GiB less).
+    The compression costs about 30 µs a record where it is packed (the pickling itself about 20 µs),
+    and 8 µs where one is read (benchmarks/FINDINGS.md, sixth session of 3 December)."""
     return zlib.compress(pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL), 1)
 
 
@@ -479,7 +480,8 @@ class Work:
     order; it reads each file with :func:`read_file`. ``setup(*args)`` runs first in every process
     that runs ``chunk`` (both must be module-level functions, for a worker process to find them).
     ``eager``: the typed records that come back from a worker process, as bytes, are unpickled at
-    once (else when first read). ``share(*args)`` runs in this process just before worker processes
+    once (else when first read; and a record typed in this process is packed as a worker's is, so
+    that a run in one process holds what a run with workers holds). ``share(*args)`` runs in this process just before worker processes
     are forked, so that what it makes is shared by them all (copy on write) rather than made in
     each."""
 
@@ -583,6 +585,8 @@ def _receive(data: Dataset, cache: Cache | None, found: list[Issue], done: Done,
         return
     if eager:
         item.record  # noqa: B018 - unpickled now (if it came as bytes), while their memory can be reused
+    elif item.stored is not None and type(item.stored) is not bytes:
+        item.stored = pack(item.stored)  # typed in this process: held as a worker's would be (5.5 GB at 1M records, not 3.2)
     item.id = stem  # one string for the id, the key and the facts' id, not three (0.17 GB at 1M records)
     if item.facts is not None and item.facts.id == stem:
         item.facts.id = stem

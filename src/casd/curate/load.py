@@ -481,9 +481,9 @@ class Work:
     that runs ``chunk`` (both must be module-level functions, for a worker process to find them).
     ``eager``: the typed records that come back from a worker process, as bytes, are unpickled at
     once (else when first read; and a record typed in this process is packed as a worker's is, so
-    that a run in one process holds what a run with workers holds). ``share(*args)`` runs in this process just before worker processes
-    are forked, so that what it makes is shared by them all (copy on write) rather than made in
-    each."""
+    that a run in one process holds what a run with workers holds). ``share(*args)`` runs in this
+    process just before worker processes are forked, so that what it makes is shared by them all
+    (copy on write) rather than made in each."""
 
     chunk: Callable[[list[tuple[str, str, str, str]]], list[Done]]
     setup: Callable[..., None] | None = None

@@ -29,6 +29,7 @@ def test_validating_and_rendering_the_build_imports_no_pandas():
     assert "pandas" not in imported_after(code)
 
 
+@pytest.mark.slow  # a whole mypy run
 def test_casd_load_is_visible_to_type_checkers(tmp_path):
     snippet = tmp_path / "use.py"
     snippet.write_text("import casd\n\nreveal_type(casd.load)\nreveal_type(casd.load('events'))\n")

@@ -89,6 +89,7 @@ def _edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new))
 
 
+@pytest.mark.slow  # a long series of edits; the fast set keeps the server's single-edit tests
 def test_the_server_answers_as_a_one_shot_run_edit_after_edit(project, server):
     places, events = project / "dataset/places", project / "dataset/events"
     served_as_alone(project)

@@ -257,8 +257,7 @@ def test_a_held_cache_answers_instead(project):
     assert ledger.answer(project) is not None
 
 
-# the statuses taken in this process (where it cannot fork) replay the same edits: slow, the forking path stays in the fast set
-@pytest.mark.parametrize("fork", [pytest.param(True, id="statuses-in-a-child"), pytest.param(False, id="statuses-here", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("fork", [True, False], ids=["statuses-in-a-child", "statuses-here"])
 def test_statuses_taken_by_a_child_that_fails_make_the_whole_validation_run(project, monkeypatch, fork):
     monkeypatch.setattr(ledger, "_may_fork", lambda: fork)
     run(project)
